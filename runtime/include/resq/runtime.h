@@ -1,0 +1,110 @@
+// The resq runtime: verifies a .resq model read in place and runs it with XNNPACK's operators
+// inside one caller-owned arena. Load -> MeasureArena -> Prepare (once) -> SetInput/Invoke (many times).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "resq/status.h"
+
+struct xnn_operator;
+struct pthreadpool;
+
+namespace resq {
+
+namespace schema {
+struct Model;
+}
+class ArenaAllocator;
+
+enum class ElementType { kF32 = 0, kI8 = 1, kI32 = 2 };
+
+constexpr int kMaxRank = 4;
+constexpr size_t kArenaAlignment = 64;
+
+// A read-only view of one tensor: its place in the arena (or null before Prepare) and how to read it.
+struct TensorView {
+  const char* name = "";
+  ElementType type = ElementType::kF32;
+  int rank = 0;
+  int dims[kMaxRank] = {0, 0, 0, 0};  // NHWC for images, [1, C] after pooling
+  size_t elements = 0;
+  float scale = 1.0f;   // int8: real = scale * (q - zero_point)
+  int zero_point = 0;
+  const void* data = nullptr;
+};
+
+// Called around every step of Invoke: for calibration, per-layer comparisons and profiles.
+// The output view is valid only inside AfterStep: the memory plan reuses the bytes later.
+class InvokeObserver {
+ public:
+  virtual ~InvokeObserver() = default;
+  virtual void BeforeStep(size_t node_index) { (void)node_index; }
+  virtual void AfterStep(size_t node_index, const TensorView& output) = 0;
+};
+
+class Runtime {
+ public:
+  Runtime();
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Verifies the model: the flatbuffers Verifier, then shapes, types, parameters and the memory plan.
+  // model_data must stay valid and unchanged while the Runtime lives; weights are read from it in place,
+  // never copied or freed. It must be at least 8-byte aligned (an mmap or a heap buffer is).
+  Status Load(const void* model_data, size_t model_bytes);
+
+  // Bytes of arena that Prepare needs with `threads` threads: the planned activations plus everything
+  // XNNPACK allocates while creating operators (packed weights, indirection buffers), measured exactly
+  // by creating them once on the heap.
+  Status MeasureArena(int threads, size_t* arena_bytes);
+
+  // Creates and sets up every XNNPACK operator inside `arena`. After this, Invoke allocates nothing.
+  // arena must be kArenaAlignment-aligned, hold at least MeasureArena's bytes, and outlive the Runtime.
+  Status Prepare(void* arena, size_t arena_bytes, int threads);
+
+  // Inputs are one image, NHWC. The float input is quantized by the model's first step; an int8 input
+  // (already quantized with the input tensor's scale and zero point) skips that step.
+  const TensorView& input() const { return input_; }
+  Status SetInput(const float* data, size_t elements);
+  Status SetInput(const int8_t* data, size_t elements);
+
+  // Runs every step in order. observer, if given, is only used during this call.
+  Status Invoke(InvokeObserver* observer = nullptr);
+
+  size_t output_count() const { return outputs_.size(); }
+  const TensorView& output(size_t index = 0) const { return outputs_[index]; }
+
+  // The verified model; valid after Load.
+  const schema::Model& model() const { return *model_; }
+  size_t node_count() const;
+  // Only while a Prepare'd runtime runs: the view of a node's output (for observers).
+  const TensorView& node_output(size_t node_index) const { return node_outputs_[node_index]; }
+  // Bytes XNNPACK placed in the arena during Prepare (packed weights and buffers).
+  size_t xnnpack_bytes() const { return xnnpack_bytes_; }
+
+ private:
+  Status CreateOperators(uint8_t* activations, std::vector<xnn_operator*>* ops, pthreadpool* pool);
+  void DeleteOperators();
+
+  const schema::Model* model_ = nullptr;
+  std::vector<TensorView> tensors_;       // one per model tensor; data set by Prepare
+  std::vector<TensorView> node_outputs_;  // one per node: tensors_[node's output]
+  std::vector<xnn_operator*> operators_;  // one per node, owned
+  std::unique_ptr<ArenaAllocator> allocator_;
+  pthreadpool* pool_ = nullptr;           // owned; null runs on the calling thread
+  TensorView input_;
+  std::vector<TensorView> outputs_;
+  size_t first_step_ = 0;                 // 1 when an int8 input skips the Quantize step
+  size_t xnnpack_bytes_ = 0;
+  bool prepared_ = false;
+};
+
+// Size and reading helpers shared by the tools.
+size_t ElementSize(ElementType type);
+const char* ElementTypeName(ElementType type);
+
+}  // namespace resq

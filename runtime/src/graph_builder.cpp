@@ -1,0 +1,296 @@
+#include "resq/graph_builder.h"
+
+#include <flatbuffers/flatbuffers.h>
+
+#include "liveness.h"
+#include "memory_planner.h"
+#include "model_check.h"
+#include "resq_generated.h"
+
+namespace resq {
+namespace {
+
+size_t Elements(const std::vector<int>& shape) {
+  size_t count = 1;
+  for (int dim : shape) count *= static_cast<size_t>(dim > 0 ? dim : 0);
+  return count;
+}
+
+std::string ShapeString(const std::vector<int>& shape) {
+  std::string text;
+  for (int dim : shape) text += (text.empty() ? "" : "x") + std::to_string(dim);
+  return text;
+}
+
+// Output extent of a window sliding over `size` padded pixels: floor((size + pads - extent) / stride) + 1.
+int SlidingOutput(int size, int pad_begin, int pad_end, int kernel, int stride, int dilation) {
+  const int extent = (kernel - 1) * dilation + 1;
+  const int padded = size + pad_begin + pad_end;
+  if (stride < 1 || padded < extent) return 0;
+  return (padded - extent) / stride + 1;
+}
+
+}  // namespace
+
+void GraphBuilder::Fail(const std::string& message) {
+  if (error_.empty()) error_ = message;
+}
+
+TensorId GraphBuilder::AddTensor(Tensor tensor) {
+  tensors_.push_back(std::move(tensor));
+  return static_cast<TensorId>(tensors_.size() - 1);
+}
+
+TensorId GraphBuilder::Input(const std::string& name, const std::vector<int>& shape, ElementType type,
+                             const Quantization& quantization) {
+  Tensor tensor;
+  tensor.name = name;
+  tensor.shape = shape;
+  tensor.type = type;
+  tensor.quantization = quantization;
+  const TensorId id = AddTensor(std::move(tensor));
+  inputs_.push_back(id);
+  return id;
+}
+
+TensorId GraphBuilder::ConstantF32(const std::string& name, const std::vector<int>& shape, std::vector<float> values) {
+  if (values.size() != Elements(shape)) Fail("constant '" + name + "' has the wrong number of values");
+  Tensor tensor;
+  tensor.name = name;
+  tensor.shape = shape;
+  tensor.type = ElementType::kF32;
+  tensor.f32 = std::move(values);
+  tensor.constant = true;
+  return AddTensor(std::move(tensor));
+}
+
+TensorId GraphBuilder::ConstantI8(const std::string& name, const std::vector<int>& shape, std::vector<int8_t> values,
+                                  std::vector<float> channel_scales) {
+  if (values.size() != Elements(shape)) Fail("constant '" + name + "' has the wrong number of values");
+  Tensor tensor;
+  tensor.name = name;
+  tensor.shape = shape;
+  tensor.type = ElementType::kI8;
+  tensor.i8 = std::move(values);
+  tensor.quantization.scale = std::move(channel_scales);
+  tensor.constant = true;
+  return AddTensor(std::move(tensor));
+}
+
+TensorId GraphBuilder::ConstantI32(const std::string& name, const std::vector<int>& shape,
+                                   std::vector<int32_t> values) {
+  if (values.size() != Elements(shape)) Fail("constant '" + name + "' has the wrong number of values");
+  Tensor tensor;
+  tensor.name = name;
+  tensor.shape = shape;
+  tensor.type = ElementType::kI32;
+  tensor.i32 = std::move(values);
+  tensor.constant = true;
+  return AddTensor(std::move(tensor));
+}
+
+TensorId GraphBuilder::AddNode(Node node, std::vector<int> output_shape, ElementType output_type,
+                               const Quantization& output) {
+  for (TensorId input : node.inputs) {
+    if (input >= tensors_.size()) Fail("node '" + node.name + "' reads a tensor that does not exist");
+  }
+  if (output_type == ElementType::kI8 && output.scale.size() != 1) {
+    Fail("node '" + node.name + "' makes an int8 tensor and needs its scale and zero point");
+  }
+  Tensor tensor;
+  tensor.name = node.name;
+  tensor.shape = std::move(output_shape);
+  tensor.type = output_type;
+  tensor.quantization = output;
+  node.output = AddTensor(std::move(tensor));
+  nodes_.push_back(std::move(node));
+  return nodes_.back().output;
+}
+
+TensorId GraphBuilder::Conv2D(const std::string& name, TensorId x, TensorId filter, TensorId bias,
+                              const Conv2DParams& p, const Quantization& output) {
+  const std::vector<int>& in = shape(x);
+  const std::vector<int>& w = shape(filter);
+  std::vector<int> out = {1, 0, 0, w.empty() ? 0 : w[0]};
+  if (in.size() != 4 || w.size() != 4) {
+    Fail("conv '" + name + "' needs a 1xHxWxC input and an OHWI filter");
+  } else {
+    out[1] = SlidingOutput(in[1], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, p.dilation_h);
+    out[2] = SlidingOutput(in[2], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, p.dilation_w);
+    if (out[1] < 1 || out[2] < 1) Fail("conv '" + name + "': kernel larger than its padded input " + ShapeString(in));
+  }
+  Node node{name, OpKind::kConv2D, {x, filter, bias}, 0, p, {}, p.activation};
+  return AddNode(std::move(node), out, type(x), output);
+}
+
+TensorId GraphBuilder::Add(const std::string& name, TensorId a, TensorId b, Activation activation,
+                           const Quantization& output) {
+  if (shape(a) != shape(b)) Fail("add '" + name + "': shapes " + ShapeString(shape(a)) + " and " + ShapeString(shape(b)));
+  Node node{name, OpKind::kAdd, {a, b}, 0, {}, {}, activation};
+  return AddNode(std::move(node), shape(a), type(a), output);
+}
+
+TensorId GraphBuilder::MaxPool2D(const std::string& name, TensorId x, const Pool2DParams& p) {
+  const std::vector<int>& in = shape(x);
+  std::vector<int> out = in;
+  if (in.size() != 4) {
+    Fail("maxpool '" + name + "' needs a 1xHxWxC input");
+  } else {
+    out[1] = SlidingOutput(in[1], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, 1);
+    out[2] = SlidingOutput(in[2], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, 1);
+  }
+  Node node{name, OpKind::kMaxPool2D, {x}, 0, {}, p, Activation::kNone};
+  const Quantization keep = tensors_[x].quantization;
+  return AddNode(std::move(node), out, type(x), keep);
+}
+
+TensorId GraphBuilder::GlobalAveragePool(const std::string& name, TensorId x, const Quantization& output) {
+  const std::vector<int>& in = shape(x);
+  if (in.size() != 4) Fail("global average pool '" + name + "' needs a 1xHxWxC input");
+  Node node{name, OpKind::kGlobalAveragePool, {x}, 0, {}, {}, Activation::kNone};
+  return AddNode(std::move(node), {1, in.size() == 4 ? in[3] : 0}, type(x), output);
+}
+
+TensorId GraphBuilder::FullyConnected(const std::string& name, TensorId x, TensorId weights, TensorId bias,
+                                      Activation activation, const Quantization& output) {
+  const std::vector<int>& w = shape(weights);
+  if (w.size() != 2 || shape(x).size() != 2) Fail("fully connected '" + name + "' needs a 1xK input, [out, in] weights");
+  Node node{name, OpKind::kFullyConnected, {x, weights, bias}, 0, {}, {}, activation};
+  return AddNode(std::move(node), {1, w.empty() ? 0 : w[0]}, type(x), output);
+}
+
+TensorId GraphBuilder::Quantize(const std::string& name, TensorId x, const Quantization& output) {
+  Node node{name, OpKind::kQuantize, {x}, 0, {}, {}, Activation::kNone};
+  return AddNode(std::move(node), shape(x), ElementType::kI8, output);
+}
+
+TensorId GraphBuilder::Dequantize(const std::string& name, TensorId x) {
+  Node node{name, OpKind::kDequantize, {x}, 0, {}, {}, Activation::kNone};
+  return AddNode(std::move(node), shape(x), ElementType::kF32, {});
+}
+
+TensorId GraphBuilder::Softmax(const std::string& name, TensorId x) {
+  Node node{name, OpKind::kSoftmax, {x}, 0, {}, {}, Activation::kNone};
+  return AddNode(std::move(node), shape(x), ElementType::kF32, {});
+}
+
+Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
+  if (!error_.empty()) return Status::Error("%s", error_.c_str());
+  if (inputs_.size() != 1 || outputs_.empty()) return Status::Error("a model needs one input and at least one output");
+
+  // Lifetimes of the activations, then in-place Adds: the output takes over its dying first input's buffer.
+  std::vector<NodeTensors> uses;
+  for (const Node& node : nodes_) {
+    NodeTensors u;
+    for (TensorId t : node.inputs) {
+      if (!tensors_[t].constant) u.inputs.push_back(t);
+    }
+    u.output = node.output;
+    u.in_place = node.kind == OpKind::kAdd;
+    uses.push_back(std::move(u));
+  }
+  const std::vector<Lifetime> lifetimes = ComputeLifetimes(tensors_.size(), uses, inputs_, outputs_);
+  std::vector<int> buffer_of(tensors_.size(), -1);
+  std::vector<BufferRequest> buffers;
+  auto bytes_of = [&](TensorId t) { return Elements(tensors_[t].shape) * ElementSize(tensors_[t].type); };
+  for (TensorId t : inputs_) {
+    buffer_of[t] = static_cast<int>(buffers.size());
+    buffers.push_back({bytes_of(t), lifetimes[t]});
+  }
+  for (const NodeTensors& u : uses) {
+    const TensorId out = u.output;
+    const TensorId first = u.inputs.empty() ? out : u.inputs[0];
+    if (u.in_place && !u.inputs.empty() && IsInPlaceHandoff(lifetimes[first], lifetimes[out], first, u) &&
+        bytes_of(first) == bytes_of(out)) {
+      buffer_of[out] = buffer_of[first];
+      buffers[buffer_of[out]].lifetime.last = lifetimes[out].last;
+    } else {
+      buffer_of[out] = static_cast<int>(buffers.size());
+      buffers.push_back({bytes_of(out), lifetimes[out]});
+    }
+  }
+  const MemoryPlan plan = PlanMemory(buffers, kArenaAlignment);
+
+  flatbuffers::FlatBufferBuilder fbb(1 << 16);
+  std::vector<flatbuffers::Offset<schema::Tensor>> tensors;
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    const Tensor& tensor = tensors_[t];
+    flatbuffers::Offset<schema::Quantization> quantization;
+    if (!tensor.quantization.scale.empty()) {
+      quantization = schema::CreateQuantizationDirect(fbb, &tensor.quantization.scale, tensor.quantization.zero_point);
+    }
+    const auto f32 = tensor.constant && tensor.type == ElementType::kF32 ? fbb.CreateVector(tensor.f32) : 0;
+    const auto i8 = tensor.constant && tensor.type == ElementType::kI8 ? fbb.CreateVector(tensor.i8) : 0;
+    const auto i32 = tensor.constant && tensor.type == ElementType::kI32 ? fbb.CreateVector(tensor.i32) : 0;
+    const uint64_t offset = buffer_of[t] >= 0 ? plan.offsets[buffer_of[t]] : 0;
+    tensors.push_back(schema::CreateTensor(fbb, fbb.CreateString(tensor.name), fbb.CreateVector(tensor.shape),
+                                           static_cast<schema::ElementType>(tensor.type), quantization, f32, i8, i32,
+                                           offset));
+  }
+  std::vector<flatbuffers::Offset<schema::Node>> nodes;
+  for (const Node& node : nodes_) {
+    const auto activation = static_cast<schema::Activation>(node.activation);
+    const Conv2DParams& c = node.conv;
+    const Pool2DParams& p = node.pool;
+    flatbuffers::Offset<void> op;
+    schema::Op type = schema::Op::NONE;
+    switch (node.kind) {
+      case OpKind::kConv2D:
+        type = schema::Op::Conv2D;
+        op = schema::CreateConv2D(fbb, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w, c.dilation_h, c.dilation_w,
+                                  c.pad_top, c.pad_left, c.pad_bottom, c.pad_right, c.groups, activation)
+                 .Union();
+        break;
+      case OpKind::kAdd:
+        type = schema::Op::Add;
+        op = schema::CreateAdd(fbb, activation).Union();
+        break;
+      case OpKind::kMaxPool2D:
+        type = schema::Op::MaxPool2D;
+        op = schema::CreateMaxPool2D(fbb, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
+                                     p.pad_bottom, p.pad_right)
+                 .Union();
+        break;
+      case OpKind::kGlobalAveragePool:
+        type = schema::Op::GlobalAveragePool;
+        op = schema::CreateGlobalAveragePool(fbb).Union();
+        break;
+      case OpKind::kFullyConnected:
+        type = schema::Op::FullyConnected;
+        op = schema::CreateFullyConnected(fbb, activation).Union();
+        break;
+      case OpKind::kQuantize:
+        type = schema::Op::Quantize;
+        op = schema::CreateQuantize(fbb).Union();
+        break;
+      case OpKind::kDequantize:
+        type = schema::Op::Dequantize;
+        op = schema::CreateDequantize(fbb).Union();
+        break;
+      case OpKind::kSoftmax:
+        type = schema::Op::Softmax;
+        op = schema::CreateSoftmax(fbb).Union();
+        break;
+    }
+    const std::vector<uint32_t> outputs = {node.output};
+    nodes.push_back(schema::CreateNodeDirect(fbb, node.name.c_str(), type, op, &node.inputs, &outputs));
+  }
+  std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
+  for (const std::string& label : metadata_.labels) labels.push_back(fbb.CreateString(label));
+  const auto preprocess = schema::CreatePreprocessDirect(fbb, metadata_.resize_shorter, &metadata_.mean, &metadata_.std);
+  const auto metadata = schema::CreateMetadata(
+      fbb, metadata_.grayscale ? schema::ColorSpace::Grayscale : schema::ColorSpace::RGB, preprocess,
+      fbb.CreateVector(labels), fbb.CreateString(metadata_.producer), fbb.CreateString(metadata_.producer_version),
+      fbb.CreateString(metadata_.source_hash));
+  const auto model = schema::CreateModel(fbb, kSchemaVersion, fbb.CreateVector(tensors), fbb.CreateVector(nodes),
+                                         fbb.CreateVector(inputs_), fbb.CreateVector(outputs_), plan.arena_bytes,
+                                         metadata);
+  schema::FinishModelBuffer(fbb, model);
+  model_bytes->assign(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+
+  // The builder never hands out a model the runtime would refuse.
+  const schema::Model* verified = nullptr;
+  return CheckModel(model_bytes->data(), model_bytes->size(), &verified);
+}
+
+}  // namespace resq

@@ -1,0 +1,32 @@
+// Verifies a .resq buffer before anything else reads it: flatbuffers' Verifier for the bytes, then the
+// semantic checks (types, shapes, parameters, the memory plan) that make every later read safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "resq/status.h"
+#include "resq_generated.h"
+
+namespace resq {
+
+// Bumped whenever runtime/schema/resq.fbs changes in a way older readers cannot follow.
+constexpr uint32_t kSchemaVersion = 1;
+
+// Limits that keep every size computation far from overflow and reject absurd models early.
+constexpr int64_t kMaxDim = 1 << 20;
+constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
+constexpr uint64_t kMaxArenaBytes = uint64_t{1} << 34;
+constexpr int kMaxKernel = 64;
+constexpr int kMaxStride = 64;
+constexpr int kMaxPadding = 256;
+
+// On success *model points into `data`.
+Status CheckModel(const void* data, size_t size, const schema::Model** model);
+
+// Element count of a verified tensor.
+size_t ElementCount(const schema::Tensor& tensor);
+bool IsConstant(const schema::Tensor& tensor);
+
+}  // namespace resq

@@ -1,0 +1,22 @@
+// Reads and writes NumPy .npy arrays of float32 (C order, little-endian): the exchange format of
+// resq-run and resq-convert with Python tools.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "resq/status.h"
+
+namespace resq {
+
+struct NpyArray {
+  std::vector<size_t> shape;
+  std::vector<float> values;
+};
+
+Status ReadNpy(const std::string& path, NpyArray* array);
+
+// Writes to a temporary file and renames it over `path`, so a failure never leaves a partial file.
+Status WriteNpy(const std::string& path, const NpyArray& array);
+
+}  // namespace resq

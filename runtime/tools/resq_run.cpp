@@ -1,0 +1,80 @@
+// resq-run MODEL.resq --input X.npy --output Y.npy [--threads N]
+// X: float32 NCHW, preprocessed as the model expects; Y: float32 [N, outputs], one row per input.
+// Outside tools depend on this command line: keep it stable.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <vector>
+
+#include "npy.h"
+#include "resq/buffer.h"
+#include "resq/runtime.h"
+
+namespace {
+
+resq::Status Run(const std::string& model_path, const std::string& input_path, const std::string& output_path,
+                 int threads) {
+  resq::ModelFile file;
+  RESQ_RETURN_IF_ERROR(file.Open(model_path));
+  resq::Runtime runtime;
+  RESQ_RETURN_IF_ERROR(runtime.Load(file.data(), file.size()));
+  size_t arena_bytes = 0;
+  RESQ_RETURN_IF_ERROR(runtime.MeasureArena(threads, &arena_bytes));
+  resq::AlignedBuffer arena;
+  RESQ_RETURN_IF_ERROR(arena.Allocate(arena_bytes));
+  RESQ_RETURN_IF_ERROR(runtime.Prepare(arena.data(), arena.size(), threads));
+
+  const resq::TensorView& in = runtime.input();
+  if (in.rank != 4) return resq::Status::Error("model input is not an image");
+  const size_t height = in.dims[1], width = in.dims[2], channels = in.dims[3];
+  resq::NpyArray x;
+  RESQ_RETURN_IF_ERROR(resq::ReadNpy(input_path, &x));
+  if (x.shape.size() == 3) x.shape.insert(x.shape.begin(), 1);
+  if (x.shape.size() != 4 || x.shape[1] != channels || x.shape[2] != height || x.shape[3] != width) {
+    std::string have;
+    for (size_t d : x.shape) have += (have.empty() ? "" : "x") + std::to_string(d);
+    return resq::Status::Error("'%s' has shape %s, model expects Nx%zux%zux%zu (NCHW)", input_path.c_str(), have.c_str(),
+                               channels, height, width);
+  }
+  const size_t batch = x.shape[0], image = channels * height * width;
+  const resq::TensorView& out = runtime.output();
+  resq::NpyArray y;
+  y.shape = {batch, out.elements};
+  y.values.resize(batch * out.elements);
+  std::vector<float> nhwc(image);
+  for (size_t n = 0; n < batch; ++n) {
+    const float* nchw = x.values.data() + n * image;
+    for (size_t c = 0; c < channels; ++c) {
+      for (size_t p = 0; p < height * width; ++p) nhwc[p * channels + c] = nchw[c * height * width + p];
+    }
+    RESQ_RETURN_IF_ERROR(runtime.SetInput(nhwc.data(), nhwc.size()));
+    RESQ_RETURN_IF_ERROR(runtime.Invoke());
+    float* row = y.values.data() + n * out.elements;
+    for (size_t i = 0; i < out.elements; ++i) {
+      row[i] = out.type == resq::ElementType::kF32
+                   ? static_cast<const float*>(out.data)[i]
+                   : out.scale * (static_cast<const int8_t*>(out.data)[i] - out.zero_point);
+    }
+  }
+  return resq::WriteNpy(output_path, y);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Run a .resq model on a batch of preprocessed inputs"};
+  std::string model, input, output;
+  int threads = 1;
+  app.add_option("model", model, "the .resq model")->required();
+  app.add_option("--input", input, "float32 NCHW .npy, preprocessed as the model expects")->required();
+  app.add_option("--output", output, "float32 .npy to write, one row of outputs per input")->required();
+  app.add_option("--threads", threads, "worker threads")->check(CLI::Range(1, 64));
+  CLI11_PARSE(app, argc, argv);
+
+  const resq::Status status = Run(model, input, output, threads);
+  if (!status.ok()) {
+    std::fprintf(stderr, "resq-run: %s\n", status.message().c_str());
+    return 1;
+  }
+  return 0;
+}

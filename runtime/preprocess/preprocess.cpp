@@ -1,0 +1,120 @@
+#include "preprocess.h"
+
+#include <stb_image.h>
+#include <stb_image_resize.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "resq_generated.h"
+
+namespace resq {
+namespace {
+
+struct StbiFree {
+  void operator()(unsigned char* pixels) const { stbi_image_free(pixels); }
+};
+
+// Pictures larger than this are refused before decoding (a 100-megapixel photo is ~300 MB of RGB).
+constexpr int kMaxPixels = 100 * 1000 * 1000;
+
+}  // namespace
+
+Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image) {
+  if (channels != 1 && channels != 3) return Status::Error("images decode to 1 or 3 channels, not %d", channels);
+  if (size == 0 || size > (size_t{1} << 31)) return Status::Error("image data is empty or larger than 2 GiB");
+  int width = 0, height = 0, stored = 0;
+  if (!stbi_info_from_memory(bytes, static_cast<int>(size), &width, &height, &stored)) {
+    return Status::Error("not a readable image (%s)", stbi_failure_reason());
+  }
+  if (width < 1 || height < 1 || static_cast<int64_t>(width) * height > kMaxPixels) {
+    return Status::Error("image of %dx%d pixels is outside 1..%d pixels", width, height, kMaxPixels);
+  }
+  std::unique_ptr<unsigned char, StbiFree> pixels(
+      stbi_load_from_memory(bytes, static_cast<int>(size), &width, &height, &stored, channels));
+  if (!pixels) return Status::Error("cannot decode image (%s)", stbi_failure_reason());
+  image->width = width;
+  image->height = height;
+  image->channels = channels;
+  image->pixels.assign(pixels.get(), pixels.get() + static_cast<size_t>(width) * height * channels);
+  return Status::Ok();
+}
+
+Status LoadImage(const std::string& path, int channels, Image* image) {
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return Status::Error("cannot open image '%s'", path.c_str());
+  std::vector<uint8_t> bytes;
+  uint8_t chunk[1 << 16];
+  size_t got = 0;
+  while ((got = std::fread(chunk, 1, sizeof(chunk), file)) > 0) {
+    bytes.insert(bytes.end(), chunk, chunk + got);
+    if (bytes.size() > (size_t{1} << 31)) break;
+  }
+  std::fclose(file);
+  const Status status = DecodeImage(bytes.data(), bytes.size(), channels, image);
+  if (!status.ok()) return Status::Error("image '%s': %s", path.c_str(), status.message().c_str());
+  return Status::Ok();
+}
+
+Status InputSpecOf(const Runtime& runtime, InputSpec* spec) {
+  const TensorView& input = runtime.input();
+  if (input.rank != 4 || (input.dims[3] != 1 && input.dims[3] != 3)) {
+    return Status::Error("model input is not a 1xHxWx1 or 1xHxWx3 image");
+  }
+  spec->height = input.dims[1];
+  spec->width = input.dims[2];
+  spec->channels = input.dims[3];
+  const schema::Metadata* metadata = runtime.model().metadata();
+  const schema::Preprocess* preprocess = metadata ? metadata->preprocess() : nullptr;
+  if (!preprocess) return Status::Ok();
+  spec->resize_shorter = preprocess->resize_shorter();
+  for (int c = 0; c < spec->channels; ++c) {
+    if (preprocess->mean() && preprocess->mean()->size() == static_cast<size_t>(spec->channels)) {
+      spec->mean[c] = preprocess->mean()->Get(c);
+    }
+    if (preprocess->std() && preprocess->std()->size() == static_cast<size_t>(spec->channels)) {
+      spec->std[c] = preprocess->std()->Get(c);
+    }
+    if (!(spec->std[c] > 0.0f) || !std::isfinite(spec->mean[c])) {
+      return Status::Error("model metadata has an invalid mean/std for channel %d", c);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Preprocess(const Image& image, const InputSpec& spec, std::vector<float>* nhwc) {
+  if (image.channels != spec.channels) {
+    return Status::Error("image has %d channels, model expects %d", image.channels, spec.channels);
+  }
+  // Scale so the shorter side becomes resize_shorter (never below the crop), then cut the centre out.
+  int resized_w = spec.width, resized_h = spec.height;
+  if (spec.resize_shorter > 0) {
+    const double scale = static_cast<double>(spec.resize_shorter) / std::min(image.width, image.height);
+    resized_w = std::max(spec.width, static_cast<int>(std::lround(image.width * scale)));
+    resized_h = std::max(spec.height, static_cast<int>(std::lround(image.height * scale)));
+  }
+  const int channels = image.channels;
+  std::vector<uint8_t> resized(static_cast<size_t>(resized_w) * resized_h * channels);
+  const bool shrinking = resized_w < image.width || resized_h < image.height;
+  if (!stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, image.width * channels,
+                                  resized.data(), resized_w, resized_h, resized_w * channels, channels,
+                                  STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
+                                  shrinking ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR,
+                                  nullptr)) {
+    return Status::Error("cannot resize a %dx%d image to %dx%d", image.width, image.height, resized_w, resized_h);
+  }
+  const int top = (resized_h - spec.height) / 2, left = (resized_w - spec.width) / 2;
+  nhwc->resize(static_cast<size_t>(spec.height) * spec.width * channels);
+  float* out = nhwc->data();
+  for (int y = 0; y < spec.height; ++y) {
+    const uint8_t* row = resized.data() + (static_cast<size_t>(top + y) * resized_w + left) * channels;
+    for (int x = 0; x < spec.width * channels; ++x) {
+      const int c = x % channels;
+      *out++ = (row[x] / 255.0f - spec.mean[c]) / spec.std[c];
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace resq

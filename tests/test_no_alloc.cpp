@@ -19,12 +19,13 @@
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
-void Count() {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-}
 }  // namespace
 
 #if RESQ_COUNT_ALLOCATIONS
+static void Count() {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+}
+
 extern "C" {
 void* __libc_malloc(size_t size);
 void* __libc_calloc(size_t count, size_t size);

@@ -1,0 +1,161 @@
+// Hand-made hostile models: each is a valid residual network with one thing broken, and each must be
+// refused at Load with its own message naming the problem.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "resq_generated.h"
+#include "residual_net.h"
+#include "support.h"
+
+namespace resq::test {
+namespace {
+
+using schema::ModelT;
+
+std::vector<uint8_t> Bytes(bool quantized) {
+  ResidualNetOptions options;
+  options.height = options.width = 8;
+  ResidualNet net(options);
+  std::vector<uint8_t> bytes;
+  if (quantized) {
+    std::vector<std::pair<float, float>> ranges;
+    std::pair<float, float> input_range;
+    net.Calibrate({net.RandomInput(1)}, &ranges, &input_range);
+    REQUIRE(net.BuildInt8(ranges, input_range).Finish(&bytes).ok());
+  } else {
+    REQUIRE(net.BuildFloat().Finish(&bytes).ok());
+  }
+  return bytes;
+}
+
+schema::TensorT& TensorNamed(ModelT& model, const std::string& name) {
+  for (auto& tensor : model.tensors) {
+    if (tensor->name == name) return *tensor;
+  }
+  FAIL("no tensor " << name);
+  throw 0;
+}
+
+uint32_t IndexOf(const ModelT& model, const std::string& name) {
+  for (uint32_t t = 0; t < model.tensors.size(); ++t) {
+    if (model.tensors[t]->name == name) return t;
+  }
+  FAIL("no tensor " << name);
+  return 0;
+}
+
+schema::NodeT& NodeNamed(ModelT& model, const std::string& name) {
+  for (auto& node : model.nodes) {
+    if (node->name == name) return *node;
+  }
+  FAIL("no node " << name);
+  throw 0;
+}
+
+// Unpacks a good model, lets `edit` break it, packs it again and returns Load's message ("" if accepted).
+std::string LoadEdited(bool quantized, const std::function<void(ModelT&)>& edit) {
+  const std::vector<uint8_t> good = Bytes(quantized);
+  std::unique_ptr<ModelT> model = schema::UnPackModel(good.data());
+  edit(*model);
+  flatbuffers::FlatBufferBuilder fbb;
+  schema::FinishModelBuffer(fbb, schema::Model::Pack(fbb, model.get()));
+  const std::vector<uint8_t> bad(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  Runtime runtime;
+  return runtime.Load(bad.data(), bad.size()).message();
+}
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST_CASE("the unedited models load") {
+  CHECK(LoadEdited(false, [](ModelT&) {}) == "");
+  CHECK(LoadEdited(true, [](ModelT&) {}) == "");
+}
+
+TEST_CASE("a tensor offset past the arena") {
+  const std::string error = LoadEdited(false, [](ModelT& m) { TensorNamed(m, "layer1").arena_offset = m.arena_bytes; });
+  CHECK(Contains(error, "tensor 6 'layer1': bytes [6144, 8192) lie past the arena's 6144"));
+}
+
+TEST_CASE("two live tensors that overlap") {
+  // The stem's output stays alive until the first residual add, while layer1 and layer2 are computed.
+  const std::string error = LoadEdited(false, [](ModelT& m) {
+    TensorNamed(m, "layer2").arena_offset = TensorNamed(m, "layer0").arena_offset;
+  });
+  CHECK(Contains(error, "memory plan: tensors 'layer0' and 'layer2' are alive together but overlap in the arena"));
+}
+
+TEST_CASE("a shape whose byte size overflows") {
+  const std::string error = LoadEdited(false, [](ModelT& m) { TensorNamed(m, "layer1").shape = {1, 1 << 20, 1 << 20, 8}; });
+  CHECK(Contains(error, "'layer1': more than 2147483648 elements"));
+  const std::string huge = LoadEdited(false, [](ModelT& m) { TensorNamed(m, "layer1").shape = {1, 1 << 30, 1, 8}; });
+  CHECK(Contains(huge, "'layer1': dimension 1073741824 is outside 1..1048576"));
+}
+
+TEST_CASE("zero and negative strides") {
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").op.AsConv2D()->stride_h = 0; }),
+                 "node 1 'layer1' (Conv2D): stride 0x1 is outside 1..64"));
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer4").op.AsConv2D()->stride_w = -2; }),
+                 "node 4 'layer4' (Conv2D): stride 2x-2 is outside 1..64"));
+}
+
+TEST_CASE("absurd channel counts and groups") {
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { TensorNamed(m, "layer1/w").shape[0] = 1000000; }),
+                 "'layer1/w': holds 576 values, shape needs 72000000"));
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").op.AsConv2D()->groups = 0; }),
+                 "groups 0 must divide input channels 8 and output channels 8"));
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { TensorNamed(m, "input").shape[3] = 4096; }),
+                 "tensor 0 'input': bytes [2048, 1050624) lie past the arena's 6144"));
+}
+
+TEST_CASE("NaN, infinite and zero scales") {
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  CHECK(Contains(LoadEdited(true, [&](ModelT& m) { TensorNamed(m, "layer1").quantization->scale[0] = nan; }),
+                 "'layer1': invalid scale nan"));
+  CHECK(Contains(LoadEdited(true, [&](ModelT& m) { TensorNamed(m, "layer1").quantization->scale[0] = inf; }),
+                 "'layer1': invalid scale inf"));
+  CHECK(Contains(LoadEdited(true, [&](ModelT& m) { TensorNamed(m, "layer1").quantization->scale[0] = 0.0f; }),
+                 "'layer1': invalid scale 0"));
+  CHECK(Contains(LoadEdited(true, [&](ModelT& m) { TensorNamed(m, "layer1/w").quantization->scale[3] = -1.0f; }),
+                 "'layer1/w': invalid weight scale -1"));
+}
+
+TEST_CASE("zero points out of range") {
+  CHECK(Contains(LoadEdited(true, [](ModelT& m) { TensorNamed(m, "layer1").quantization->zero_point = 200; }),
+                 "'layer1': zero point 200 is outside int8"));
+  CHECK(Contains(LoadEdited(true, [](ModelT& m) { TensorNamed(m, "layer1/w").quantization->zero_point = 3; }),
+                 "'layer1/w': int8 weights need zero point 0"));
+}
+
+TEST_CASE("a graph with a cycle") {
+  // layer1 reads layer2, which is computed from layer1.
+  const std::string error = LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").inputs[0] = IndexOf(m, "layer2"); });
+  CHECK(Contains(error, "node 1 'layer1': reads tensor 'layer2', which depends on this node's own output (cycle)"));
+}
+
+TEST_CASE("a dangling input") {
+  const std::string error = LoadEdited(false, [](ModelT& m) {
+    auto orphan = std::make_unique<schema::TensorT>(*m.tensors[IndexOf(m, "layer0")]);
+    orphan->name = "orphan";
+    m.tensors.push_back(std::move(orphan));
+    NodeNamed(m, "layer1").inputs[0] = static_cast<uint32_t>(m.tensors.size() - 1);
+  });
+  CHECK(Contains(error, "node 1 'layer1': reads tensor 'orphan', which no node produces (dangling input)"));
+}
+
+TEST_CASE("a node reading a tensor before it is produced") {
+  const std::string error = LoadEdited(false, [](ModelT& m) {
+    std::swap(m.nodes[1], m.nodes[2]);  // layer2 now runs before layer1, which it reads
+  });
+  CHECK(Contains(error, "node 1 'layer2': reads tensor 'layer1' before node 2 produces it (nodes out of order)"));
+}
+
+TEST_CASE("a tensor index that does not exist") {
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").inputs[0] = 9999; }),
+                 "node 1 'layer1': input tensor 9999 does not exist"));
+}
+
+}  // namespace
+}  // namespace resq::test

@@ -58,10 +58,10 @@ schema::NodeT& NodeNamed(ModelT& model, const std::string& name) {
 // Unpacks a good model, lets `edit` break it, packs it again and returns Load's message ("" if accepted).
 std::string LoadEdited(bool quantized, const std::function<void(ModelT&)>& edit) {
   const std::vector<uint8_t> good = Bytes(quantized);
-  std::unique_ptr<ModelT> model = schema::UnPackModel(good.data());
+  std::unique_ptr<ModelT> model = schema::UnPackSizePrefixedModel(good.data());
   edit(*model);
   flatbuffers::FlatBufferBuilder fbb;
-  schema::FinishModelBuffer(fbb, schema::Model::Pack(fbb, model.get()));
+  schema::FinishSizePrefixedModelBuffer(fbb, schema::Model::Pack(fbb, model.get()));
   const std::vector<uint8_t> bad(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
   Runtime runtime;
   return runtime.Load(bad.data(), bad.size()).message();

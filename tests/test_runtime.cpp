@@ -117,7 +117,7 @@ TEST_CASE("a model from another schema version is refused with both versions nam
   ResidualNet net({});
   std::vector<uint8_t> bytes;
   REQUIRE(net.BuildFloat().Finish(&bytes).ok());
-  REQUIRE(schema::GetMutableModel(bytes.data())->mutate_schema_version(kSchemaVersion + 1));
+  REQUIRE(schema::GetMutableSizePrefixedModel(bytes.data())->mutate_schema_version(kSchemaVersion + 1));
   Runtime runtime;
   const Status status = runtime.Load(bytes.data(), bytes.size());
   REQUIRE_FALSE(status.ok());

@@ -285,7 +285,7 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
   const auto model = schema::CreateModel(fbb, kSchemaVersion, fbb.CreateVector(tensors), fbb.CreateVector(nodes),
                                          fbb.CreateVector(inputs_), fbb.CreateVector(outputs_), plan.arena_bytes,
                                          metadata);
-  schema::FinishModelBuffer(fbb, model);
+  schema::FinishSizePrefixedModelBuffer(fbb, model);
   model_bytes->assign(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 
   // The builder never hands out a model the runtime would refuse.

@@ -443,12 +443,19 @@ Status CheckModel(const void* data, size_t size, const schema::Model** model_out
   const auto* bytes = static_cast<const uint8_t*>(data);
   if (data == nullptr || size < 8) return Status::Error("not a resq model: %zu bytes is too short", size);
   if (reinterpret_cast<uintptr_t>(data) % 8 != 0) return Status::Error("model buffer must be 8-byte aligned");
-  if (!schema::ModelBufferHasIdentifier(bytes)) return Status::Error("not a resq model: missing the RESQ identifier");
+  if (!schema::SizePrefixedModelBufferHasIdentifier(bytes)) {
+    return Status::Error("not a resq model: missing the RESQ identifier");
+  }
+  // The size prefix catches a file cut short (or padded) anywhere, even where only padding was lost.
+  const size_t declared = flatbuffers::GetPrefixedSize(bytes) + sizeof(flatbuffers::uoffset_t);
+  if (declared != size) {
+    return Status::Error("truncated or padded resq model: it declares %zu bytes, the buffer holds %zu", declared, size);
+  }
   flatbuffers::Verifier verifier(bytes, size);
-  if (!schema::VerifyModelBuffer(verifier)) {
+  if (!schema::VerifySizePrefixedModelBuffer(verifier)) {
     return Status::Error("corrupt resq model: the flatbuffers verifier rejected its %zu bytes", size);
   }
-  const schema::Model* model = schema::GetModel(bytes);
+  const schema::Model* model = schema::GetSizePrefixedModel(bytes);
   if (model->schema_version() != kSchemaVersion) {
     return Status::Error("model schema version %u, this runtime reads version %u: convert the model again with "
                          "the resq-convert of this release",

@@ -1,5 +1,6 @@
 #include "npy.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -55,7 +56,7 @@ Status ReadNpy(const std::string& path, NpyArray* array) {
   }
   const std::string shape = DictValue(header, "shape");
   array->shape.clear();
-  size_t count = 1;
+  uint64_t count = 1;
   for (size_t i = 1; i + 1 < shape.size();) {
     char* end = nullptr;
     const unsigned long long dim = std::strtoull(shape.c_str() + i, &end, 10);
@@ -64,7 +65,7 @@ Status ReadNpy(const std::string& path, NpyArray* array) {
       ++i;
       continue;
     }
-    if (dim > (size_t{1} << 32) || (dim && count > (size_t{1} << 40) / dim)) {
+    if (dim > (uint64_t{1} << 32) || (dim && count > (uint64_t{1} << 34) / dim)) {
       return Status::Error("'%s': array too large", path.c_str());
     }
     array->shape.push_back(dim);
@@ -72,6 +73,7 @@ Status ReadNpy(const std::string& path, NpyArray* array) {
     i += used;
   }
   if (array->shape.empty()) return Status::Error("'%s': cannot read the array's shape %s", path.c_str(), shape.c_str());
+  if (count > SIZE_MAX / sizeof(float)) return Status::Error("'%s': array too large for this machine", path.c_str());
   array->values.resize(count);
   if (std::fread(array->values.data(), sizeof(float), count, file.get()) != count) {
     return Status::Error("'%s': holds fewer values than its shape says", path.c_str());

@@ -1,78 +1,23 @@
-// After Prepare, SetInput and Invoke touch no heap: this executable counts every malloc in the process
-// (all threads) by interposing glibc's allocator entry points.
+// After Prepare, SetInput and Invoke touch no heap: alloc_counter counts every malloc in the process.
 #include <doctest/doctest.h>
 
-#include <atomic>
-#include <cerrno>
-#include <cstdlib>
 #include <functional>
 
+#include "alloc_counter.h"
 #include "residual_net.h"
 #include "support.h"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define RESQ_COUNT_ALLOCATIONS 0  // the sanitizers own malloc; interposing it would fight them
-#else
-#define RESQ_COUNT_ALLOCATIONS 1
-#endif
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-#if RESQ_COUNT_ALLOCATIONS
-static void Count() {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-}
-
-extern "C" {
-void* __libc_malloc(size_t size);
-void* __libc_calloc(size_t count, size_t size);
-void* __libc_realloc(void* pointer, size_t size);
-void* __libc_memalign(size_t alignment, size_t size);
-
-void* malloc(size_t size) {
-  Count();
-  return __libc_malloc(size);
-}
-void* calloc(size_t count, size_t size) {
-  Count();
-  return __libc_calloc(count, size);
-}
-void* realloc(void* pointer, size_t size) {
-  Count();
-  return __libc_realloc(pointer, size);
-}
-void* memalign(size_t alignment, size_t size) {
-  Count();
-  return __libc_memalign(alignment, size);
-}
-void* aligned_alloc(size_t alignment, size_t size) {
-  Count();
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void** pointer, size_t alignment, size_t size) {
-  Count();
-  *pointer = __libc_memalign(alignment, size);
-  return *pointer ? 0 : ENOMEM;
-}
-}
-#endif
 
 namespace resq::test {
 namespace {
 
 long AllocationsDuring(const std::function<void()>& work) {
-  allocations = 0;
-  counting = true;
+  StartCountingAllocations();
   work();
-  counting = false;
-  return allocations.load();
+  return StopCountingAllocations();
 }
 
 TEST_CASE("the allocation counter sees allocations (so that zero means zero)") {
-  if (!RESQ_COUNT_ALLOCATIONS) return;
+  if (!AllocationCountingAvailable()) return;
   static volatile int sink = 0;
   const long seen = AllocationsDuring([] {
     std::vector<int> heap(100, 1);
@@ -82,7 +27,7 @@ TEST_CASE("the allocation counter sees allocations (so that zero means zero)") {
 }
 
 TEST_CASE("invoke performs zero heap allocations, float and int8, 1 and 2 threads") {
-  if (!RESQ_COUNT_ALLOCATIONS) {
+  if (!AllocationCountingAvailable()) {
     MESSAGE("skipped: built with a sanitizer that replaces malloc");
     return;
   }

@@ -1,0 +1,188 @@
+// resq-bench MODEL.resq [--threads N] [--runs N] [--warmup N] [--profile] [--json]
+// Latency after warm-up, load/prepare times, memory, heap allocations during the timed runs (must be
+// 0), and with --profile a per-op table. Figures only: no pass/fail thresholds live here.
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "alloc_counter.h"
+#include "op_profile.h"
+#include "resq/buffer.h"
+#include "resq/runtime.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Milliseconds(Clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+}
+
+// Peak resident set size (VmHWM) in bytes, from /proc/self/status.
+size_t PeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+double MiB(size_t bytes) { return bytes / (1024.0 * 1024.0); }
+
+struct Options {
+  std::string model;
+  int threads = 1, runs = 50, warmup = 5;
+  bool profile = false, json = false;
+};
+
+struct Figures {
+  double open_ms = 0, load_ms = 0, measure_ms = 0, prepare_ms = 0;
+  size_t model_bytes = 0, arena_bytes = 0, activation_bytes = 0, xnnpack_bytes = 0, peak_rss = 0;
+  std::vector<double> latencies_ms;
+  long allocations = -1;  // -1: not countable in this build
+  std::vector<resq::OpInfo> ops;
+  std::vector<double> op_ms;
+};
+
+resq::Status Measure(const Options& options, Figures* f) {
+  Clock::time_point start = Clock::now();
+  resq::ModelFile file;
+  RESQ_RETURN_IF_ERROR(file.Open(options.model));
+  f->open_ms = Milliseconds(start);
+  f->model_bytes = file.size();
+
+  resq::Runtime runtime;
+  start = Clock::now();
+  RESQ_RETURN_IF_ERROR(runtime.Load(file.data(), file.size()));
+  f->load_ms = Milliseconds(start);
+
+  start = Clock::now();
+  RESQ_RETURN_IF_ERROR(runtime.MeasureArena(options.threads, &f->arena_bytes));
+  f->measure_ms = Milliseconds(start);
+  resq::AlignedBuffer arena;
+  RESQ_RETURN_IF_ERROR(arena.Allocate(f->arena_bytes));
+  start = Clock::now();
+  RESQ_RETURN_IF_ERROR(runtime.Prepare(arena.data(), arena.size(), options.threads));
+  f->prepare_ms = Milliseconds(start);
+  f->xnnpack_bytes = runtime.xnnpack_bytes();
+  f->activation_bytes = f->arena_bytes - f->xnnpack_bytes;
+
+  // A fixed pseudo-random picture: the kernels' speed does not depend on the values.
+  std::vector<float> input(runtime.input().elements);
+  std::mt19937 engine(1);
+  std::uniform_real_distribution<float> uniform(-1.5f, 1.5f);
+  for (float& v : input) v = uniform(engine);
+  auto run_once = [&]() -> resq::Status {
+    RESQ_RETURN_IF_ERROR(runtime.SetInput(input.data(), input.size()));
+    return runtime.Invoke();
+  };
+  if (runtime.input().type != resq::ElementType::kF32) return resq::Status::Error("model input is not f32");
+
+  for (int i = 0; i < options.warmup; ++i) RESQ_RETURN_IF_ERROR(run_once());
+  f->latencies_ms.reserve(options.runs);
+  const bool counting = resq::AllocationCountingAvailable();
+  if (counting) resq::StartCountingAllocations();
+  for (int i = 0; i < options.runs; ++i) {
+    const Clock::time_point begin = Clock::now();
+    const resq::Status status = run_once();
+    f->latencies_ms.push_back(Milliseconds(begin));
+    if (!status.ok()) return status;
+  }
+  if (counting) f->allocations = resq::StopCountingAllocations();
+
+  if (options.profile) {
+    f->ops = resq::DescribeOps(runtime);
+    resq::StepTimer timer(runtime.node_count());
+    timer.Reserve(options.runs);
+    for (int i = 0; i < options.runs; ++i) {
+      RESQ_RETURN_IF_ERROR(runtime.SetInput(input.data(), input.size()));
+      RESQ_RETURN_IF_ERROR(runtime.Invoke(&timer));
+    }
+    for (double seconds : timer.Medians()) f->op_ms.push_back(seconds * 1000);
+  }
+  f->peak_rss = PeakRssBytes();
+  return resq::Status::Ok();
+}
+
+void PrintText(const Options& o, const Figures& f) {
+  std::printf("model        %s (%.2f MiB)\n", o.model.c_str(), MiB(f.model_bytes));
+  std::printf("threads      %d\n", o.threads);
+  std::printf("load         %.2f ms mmap + %.2f ms verify\n", f.open_ms, f.load_ms);
+  std::printf("prepare      %.1f ms measure + %.1f ms create operators in the arena\n", f.measure_ms, f.prepare_ms);
+  std::printf("arena        %.2f MiB = activations %.2f MiB + XNNPACK packed weights and buffers %.2f MiB\n",
+              MiB(f.arena_bytes), MiB(f.activation_bytes), MiB(f.xnnpack_bytes));
+  std::printf("peak RSS     %.2f MiB\n", MiB(f.peak_rss));
+  std::printf("latency      min %.3f  median %.3f  p90 %.3f  p99 %.3f ms  (%d runs after %d warm-up)\n",
+              resq::Percentile(f.latencies_ms, 0), resq::Median(f.latencies_ms), resq::Percentile(f.latencies_ms, 90),
+              resq::Percentile(f.latencies_ms, 99), o.runs, o.warmup);
+  if (f.allocations >= 0) {
+    std::printf("heap allocations during the timed runs: %ld\n", f.allocations);
+  } else {
+    std::printf("heap allocations during the timed runs: not counted (sanitizer build)\n");
+  }
+  if (f.ops.empty()) return;
+  double total = 0, macs = 0;
+  for (size_t i = 0; i < f.ops.size(); ++i) total += f.op_ms[i], macs += f.ops[i].macs;
+  std::printf("\n%3s  %-14s %-28s %-28s %9s %9s %8s %6s\n", "#", "op", "name", "shape", "MMAC", "ms", "GMAC/s",
+              "share");
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    const resq::OpInfo& op = f.ops[i];
+    std::printf("%3zu  %-14s %-28.28s %-28.28s %9.2f %9.4f %8.2f %5.1f%%\n", i, op.op.c_str(), op.name.c_str(),
+                op.shape.c_str(), op.macs / 1e6, f.op_ms[i], f.op_ms[i] > 0 ? op.macs / (f.op_ms[i] * 1e6) : 0.0,
+                100 * f.op_ms[i] / total);
+  }
+  const double median = resq::Median(f.latencies_ms);
+  std::printf("\nsum of op medians %.3f ms (%.1f GMAC, %.2f GMAC/s); invoke median %.3f ms; overhead %+.2f%%\n", total,
+              macs / 1e9, macs / (total * 1e6), median, 100 * (median - total) / total);
+}
+
+void PrintJson(const Options& o, const Figures& f) {
+  std::printf("{\"model\": \"%s\", \"model_bytes\": %zu, \"threads\": %d, \"runs\": %d, \"warmup\": %d,\n",
+              o.model.c_str(), f.model_bytes, o.threads, o.runs, o.warmup);
+  std::printf(" \"open_ms\": %.4f, \"load_ms\": %.4f, \"measure_ms\": %.4f, \"prepare_ms\": %.4f,\n", f.open_ms,
+              f.load_ms, f.measure_ms, f.prepare_ms);
+  std::printf(" \"arena_bytes\": %zu, \"activation_bytes\": %zu, \"xnnpack_bytes\": %zu, \"peak_rss_bytes\": %zu,\n",
+              f.arena_bytes, f.activation_bytes, f.xnnpack_bytes, f.peak_rss);
+  std::printf(" \"latency_ms\": {\"min\": %.4f, \"median\": %.4f, \"p90\": %.4f, \"p99\": %.4f},\n",
+              resq::Percentile(f.latencies_ms, 0), resq::Median(f.latencies_ms), resq::Percentile(f.latencies_ms, 90),
+              resq::Percentile(f.latencies_ms, 99));
+  std::printf(" \"heap_allocations\": %ld,\n \"ops\": [", f.allocations);
+  for (size_t i = 0; i < f.ops.size(); ++i) {
+    std::printf("%s\n  {\"op\": \"%s\", \"name\": \"%s\", \"shape\": \"%s\", \"macs\": %.0f, \"ms\": %.5f}",
+                i ? "," : "", f.ops[i].op.c_str(), f.ops[i].name.c_str(), f.ops[i].shape.c_str(), f.ops[i].macs,
+                f.op_ms[i]);
+  }
+  std::printf("]}\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Benchmark a .resq model: latency, memory, allocations, and a per-op profile"};
+  Options options;
+  app.add_option("model", options.model, "the .resq model")->required();
+  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
+  app.add_option("--runs", options.runs, "timed runs")->check(CLI::Range(1, 1000000));
+  app.add_option("--warmup", options.warmup, "untimed runs first")->check(CLI::Range(0, 1000000));
+  app.add_flag("--profile", options.profile, "time every op (separate runs, after the timed ones)");
+  app.add_flag("--json", options.json, "print one JSON object");
+  CLI11_PARSE(app, argc, argv);
+
+  Figures figures;
+  const resq::Status status = Measure(options, &figures);
+  if (!status.ok()) {
+    std::fprintf(stderr, "resq-bench: %s\n", status.message().c_str());
+    return 1;
+  }
+  if (options.json) {
+    PrintJson(options, figures);
+  } else {
+    PrintText(options, figures);
+  }
+  return 0;
+}

@@ -19,6 +19,12 @@ struct StbiFree {
 // Pictures larger than this are refused before decoding (a 100-megapixel photo is ~300 MB of RGB).
 constexpr int kMaxPixels = 100 * 1000 * 1000;
 
+// stb_image leaves its reason empty on some failures (a PNG cut off after its pixel data, for one).
+const char* FailureReason() {
+  const char* reason = stbi_failure_reason();
+  return reason && *reason ? reason : "corrupt or truncated data";
+}
+
 }  // namespace
 
 Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image) {
@@ -26,14 +32,14 @@ Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image
   if (size == 0 || size > (size_t{1} << 31)) return Status::Error("image data is empty or larger than 2 GiB");
   int width = 0, height = 0, stored = 0;
   if (!stbi_info_from_memory(bytes, static_cast<int>(size), &width, &height, &stored)) {
-    return Status::Error("not a readable image (%s)", stbi_failure_reason());
+    return Status::Error("not a readable image (%s)", FailureReason());
   }
   if (width < 1 || height < 1 || static_cast<int64_t>(width) * height > kMaxPixels) {
     return Status::Error("image of %dx%d pixels is outside 1..%d pixels", width, height, kMaxPixels);
   }
   std::unique_ptr<unsigned char, StbiFree> pixels(
       stbi_load_from_memory(bytes, static_cast<int>(size), &width, &height, &stored, channels));
-  if (!pixels) return Status::Error("cannot decode image (%s)", stbi_failure_reason());
+  if (!pixels) return Status::Error("cannot decode image (%s)", FailureReason());
   image->width = width;
   image->height = height;
   image->channels = channels;

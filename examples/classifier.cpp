@@ -1,0 +1,126 @@
+#include "classifier.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "resq_generated.h"
+
+namespace resq {
+
+Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels) {
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (!file) return Status::Error("cannot open labels file '%s': %s", path.c_str(), std::strerror(errno));
+  labels->clear();
+  std::string line;
+  int c = 0;
+  while ((c = std::fgetc(file)) != EOF) {
+    if (c == '\n') {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      labels->push_back(line);
+      line.clear();
+    } else {
+      line += static_cast<char>(c);
+    }
+  }
+  std::fclose(file);
+  if (!line.empty()) labels->push_back(line);  // a last line without '\n'
+  while (!labels->empty() && labels->back().empty()) labels->pop_back();
+  if (labels->empty()) return Status::Error("labels file '%s' is empty", path.c_str());
+  return Status::Ok();
+}
+
+Status Classifier::Open(const std::string& model_path, int threads) {
+  RESQ_RETURN_IF_ERROR(file_.Open(model_path));
+  Status loaded = runtime_.Load(file_.data(), file_.size());
+  if (!loaded.ok()) return Status::Error("model '%s': %s", model_path.c_str(), loaded.message().c_str());
+  size_t arena_bytes = 0;
+  RESQ_RETURN_IF_ERROR(runtime_.MeasureArena(threads, &arena_bytes));
+  RESQ_RETURN_IF_ERROR(arena_.Allocate(arena_bytes));
+  RESQ_RETURN_IF_ERROR(runtime_.Prepare(arena_.data(), arena_.size(), threads));
+  RESQ_RETURN_IF_ERROR(InputSpecOf(runtime_, &spec_));
+  if (runtime_.input().type != ElementType::kF32) {
+    return Status::Error("model '%s' takes %s input; the examples feed f32 images", model_path.c_str(),
+                         ElementTypeName(runtime_.input().type));
+  }
+
+  const TensorView& output = runtime_.output();
+  if (output.elements < 1 || output.type == ElementType::kI32) {
+    return Status::Error("model '%s' output is not a vector of class scores", model_path.c_str());
+  }
+  probabilities_.assign(output.elements, 0.0f);
+  const schema::Model& model = runtime_.model();
+  ends_in_softmax_ =
+      model.nodes()->size() > 0 && model.nodes()->Get(model.nodes()->size() - 1)->op_type() == schema::Op::Softmax;
+
+  labels_.clear();
+  const schema::Metadata* metadata = model.metadata();
+  if (metadata && metadata->labels() && metadata->labels()->size() > 0) {
+    if (metadata->labels()->size() != output.elements) {
+      return Status::Error("model '%s' has %u labels for %zu classes", model_path.c_str(), metadata->labels()->size(),
+                           output.elements);
+    }
+    for (const flatbuffers::String* name : *metadata->labels()) labels_.push_back(name ? name->str() : "");
+    has_labels_ = true;
+  } else {
+    for (size_t i = 0; i < output.elements; ++i) labels_.push_back(std::to_string(i));
+    has_labels_ = false;
+  }
+  return Status::Ok();
+}
+
+Status Classifier::UseLabelsFile(const std::string& path) {
+  std::vector<std::string> labels;
+  RESQ_RETURN_IF_ERROR(ReadLabelsFile(path, &labels));
+  if (labels.size() != probabilities_.size()) {
+    return Status::Error("labels file '%s' has %zu labels, the model has %zu classes", path.c_str(), labels.size(),
+                         probabilities_.size());
+  }
+  labels_ = std::move(labels);
+  has_labels_ = true;
+  return Status::Ok();
+}
+
+Status Classifier::Run(const float* nhwc) {
+  RESQ_RETURN_IF_ERROR(runtime_.SetInput(nhwc, input_elements()));
+  RESQ_RETURN_IF_ERROR(runtime_.Invoke());
+  const TensorView& output = runtime_.output();
+  float* p = probabilities_.data();
+  const size_t n = probabilities_.size();
+  for (size_t i = 0; i < n; ++i) {
+    p[i] = output.type == ElementType::kF32
+               ? static_cast<const float*>(output.data)[i]
+               : output.scale * (static_cast<const int8_t*>(output.data)[i] - output.zero_point);
+  }
+  if (ends_in_softmax_) return Status::Ok();
+  // softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z): subtracting the maximum keeps exp finite.
+  const float top = *std::max_element(p, p + n);
+  double total = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    p[i] = std::exp(p[i] - top);
+    total += p[i];
+  }
+  for (size_t i = 0; i < n; ++i) p[i] = static_cast<float>(p[i] / total);
+  return Status::Ok();
+}
+
+Prediction Classifier::Top1() const {
+  const auto best = std::max_element(probabilities_.begin(), probabilities_.end());
+  return Prediction{static_cast<int>(best - probabilities_.begin()), *best};
+}
+
+std::vector<Prediction> Classifier::TopK(int k) const {
+  std::vector<Prediction> all(probabilities_.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = Prediction{static_cast<int>(i), probabilities_[i]};
+  const size_t keep = std::min(all.size(), static_cast<size_t>(std::max(k, 0)));
+  // Ties keep the lower class index first, so the order never depends on the sort's implementation.
+  std::partial_sort(all.begin(), all.begin() + keep, all.end(), [](const Prediction& a, const Prediction& b) {
+    return a.probability > b.probability || (a.probability == b.probability && a.index < b.index);
+  });
+  all.resize(keep);
+  return all;
+}
+
+}  // namespace resq

@@ -1,0 +1,59 @@
+// A .resq image classifier ready to run: the mapped model, its arena, its class names, and the step from
+// the model's output to class probabilities. Shared by resq-classify and resq-camera.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "preprocess.h"
+#include "resq/buffer.h"
+#include "resq/runtime.h"
+#include "resq/status.h"
+
+namespace resq {
+
+struct Prediction {
+  int index = -1;  // class index into the model's output
+  float probability = 0.0f;
+};
+
+class Classifier {
+ public:
+  // Maps the model, verifies it, and prepares it in an arena of exactly the measured size. Class names come
+  // from the model's metadata; a model without them gets its class indices ("0", "1", ...) as names.
+  Status Open(const std::string& model_path, int threads);
+
+  // Replaces the model's class names with the lines of a text file, one per class, in output order.
+  Status UseLabelsFile(const std::string& path);
+
+  const InputSpec& input_spec() const { return spec_; }
+  size_t input_elements() const { return static_cast<size_t>(spec_.height) * spec_.width * spec_.channels; }
+  int class_count() const { return static_cast<int>(probabilities_.size()); }
+  const std::string& label(int index) const { return labels_[index]; }
+  bool has_labels() const { return has_labels_; }
+
+  // Runs one NHWC float input of input_elements() values and turns the output into probabilities.
+  // Allocates nothing: the camera calls it once per frame.
+  Status Run(const float* nhwc);
+
+  // After Run. The model's own Softmax output when its last node is a Softmax, else softmax of the logits.
+  const std::vector<float>& probabilities() const { return probabilities_; }
+  Prediction Top1() const;
+  // The k most probable classes, most probable first (fewer when the model has fewer classes).
+  std::vector<Prediction> TopK(int k) const;
+
+ private:
+  ModelFile file_;
+  AlignedBuffer arena_;
+  Runtime runtime_;
+  InputSpec spec_;
+  bool ends_in_softmax_ = false;
+  std::vector<float> probabilities_;  // one per class, sized once by Open
+  std::vector<std::string> labels_;   // one per class
+  bool has_labels_ = false;
+};
+
+// One class name per line; blank trailing lines are ignored, '\r' line ends accepted.
+Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels);
+
+}  // namespace resq

@@ -1,0 +1,54 @@
+#include "latest_frame.h"
+
+#include <utility>
+
+namespace resq {
+
+LatestFrame::LatestFrame(size_t frame_bytes) : frame_bytes_(frame_bytes) {
+  for (std::vector<uint8_t>& buffer : buffers_) buffer.assign(frame_bytes, 0);
+}
+
+void LatestFrame::Publish(Clock::time_point arrived) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // An untaken ready frame moves to the fill side and is overwritten next: that is the drop.
+    std::swap(fill_, ready_);
+    has_ready_ = true;
+    ready_arrived_ = arrived;
+    ++published_;
+  }
+  changed_.notify_one();
+}
+
+void LatestFrame::Finish(const Status& status) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    finished_ = true;
+    end_ = status;
+  }
+  changed_.notify_one();
+}
+
+Status LatestFrame::Take(std::chrono::milliseconds timeout, Frame* frame, NextFrame* result) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_for(lock, timeout, [this] { return has_ready_ || finished_; });
+  if (has_ready_) {
+    std::swap(ready_, reading_);
+    has_ready_ = false;
+    frame->data = buffers_[reading_].data();
+    frame->bytes = frame_bytes_;
+    frame->sequence = published_ - 1;
+    frame->arrived = ready_arrived_;
+    *result = NextFrame::kFrame;
+    return Status::Ok();
+  }
+  *result = finished_ ? NextFrame::kEnd : NextFrame::kTimeout;
+  return finished_ ? end_ : Status::Ok();
+}
+
+uint64_t LatestFrame::published() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return published_;
+}
+
+}  // namespace resq

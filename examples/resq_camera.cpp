@@ -1,0 +1,141 @@
+// resq-camera MODEL.resq [--device /dev/video0] [--stdin --format i420|nv12|yuyv|rgb24 --size WxH] [--every N]
+// Classifies a live camera: one line per classified frame with the top-1 class, its probability, the
+// inference and end-to-end latency and the frame rate. Frames that arrive while the model is busy are
+// dropped, not queued. Ctrl-C stops it with a summary; a vanished camera or a short read ends with exit 1.
+//
+//   rpicam-vid -t 0 -n --codec yuv420 --width 640 --height 480 -o - |
+//       resq-camera model.resq --stdin --format i420 --size 640x480
+//   ffmpeg -i clip.mp4 -f rawvideo -pix_fmt yuv420p -s 320x240 - |
+//       resq-camera model.resq --stdin --format i420 --size 320x240
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "camera_loop.h"
+#include "classifier.h"
+#include "frame_convert.h"
+#include "stdin_frames.h"
+#include "v4l2_capture.h"
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+// SA_RESETHAND: a second Ctrl-C kills the program at once if stopping cleanly ever hangs.
+void OnSignal(int) { stop_requested = true; }
+
+void InstallSignalHandlers() {
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  action.sa_flags = SA_RESETHAND;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+struct Options {
+  std::string model, labels, device = "/dev/video0", format, size;
+  bool from_stdin = false;
+  int every = 1;
+  int threads = 1;
+};
+
+resq::Status ParseSize(const std::string& text, int* width, int* height) {
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%dx%d%c", width, height, &extra) != 2 || *width < 1 || *height < 1) {
+    return resq::Status::Error("--size '%s' is not WIDTHxHEIGHT, e.g. 640x480", text.c_str());
+  }
+  return resq::Status::Ok();
+}
+
+class PrintResults : public resq::FrameSink {
+ public:
+  explicit PrintResults(const resq::Classifier* classifier) : classifier_(classifier) {}
+  void OnResult(const resq::FrameResult& result) override {
+    char line[512];
+    const size_t length = resq::FormatResult(result, *classifier_, line, sizeof(line));
+    std::fwrite(line, 1, length, stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  const resq::Classifier* classifier_;
+};
+
+resq::Status Run(const Options& options) {
+  resq::Classifier classifier;
+  RESQ_RETURN_IF_ERROR(classifier.Open(options.model, options.threads));
+  if (!options.labels.empty()) RESQ_RETURN_IF_ERROR(classifier.UseLabelsFile(options.labels));
+
+  int width = 640, height = 480;
+  if (!options.size.empty()) RESQ_RETURN_IF_ERROR(ParseSize(options.size, &width, &height));
+  std::unique_ptr<resq::FrameSource> source;
+  resq::FrameGeometry geometry;
+  if (options.from_stdin) {
+    if (options.format.empty() || options.size.empty()) {
+      return resq::Status::Error("--stdin needs --format and --size: raw frames carry neither");
+    }
+    RESQ_RETURN_IF_ERROR(resq::ParsePixelFormat(options.format, &geometry.format));
+    if (geometry.format == resq::PixelFormat::kMjpeg) {
+      return resq::Status::Error("--stdin reads raw frames of one size: i420, nv12, yuyv or rgb24, not mjpeg");
+    }
+    geometry.width = width;
+    geometry.height = height;
+  } else {
+    auto camera = std::make_unique<resq::V4l2Capture>();
+    RESQ_RETURN_IF_ERROR(camera->Open(options.device, width, height));
+    geometry = camera->geometry();
+    std::fprintf(stderr, "resq-camera: %s streams %s at %dx%d\n", options.device.c_str(),
+                 resq::PixelFormatName(geometry.format), geometry.width, geometry.height);
+    source = std::move(camera);
+  }
+  resq::FrameConverter converter;
+  RESQ_RETURN_IF_ERROR(converter.Create(geometry, classifier.input_spec()));
+  if (options.from_stdin) {
+    auto frames = std::make_unique<resq::StdinFrames>(STDIN_FILENO, resq::FrameBytes(geometry));
+    frames->Start();
+    source = std::move(frames);
+  }
+
+  InstallSignalHandlers();
+  resq::CameraLoop loop(&classifier, &converter, options.every);
+  PrintResults print(&classifier);
+  resq::CameraStats stats;
+  const resq::Status status = loop.Run(source.get(), stop_requested, &print, &stats);
+  std::printf("summary: %llu frames, %llu classified, %llu dropped, %llu skipped, %.1f fps over %.1f s\n",
+              static_cast<unsigned long long>(stats.received), static_cast<unsigned long long>(stats.classified),
+              static_cast<unsigned long long>(stats.dropped), static_cast<unsigned long long>(stats.skipped),
+              stats.fps(), stats.seconds);
+  std::fflush(stdout);
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Classify camera frames with a .resq model"};
+  Options options;
+  app.add_option("model", options.model, "the .resq model")->required();
+  app.add_option("--device", options.device, "V4L2 camera (YUYV or MJPEG)")->capture_default_str();
+  auto* from_stdin = app.add_flag("--stdin", options.from_stdin, "read raw frames from stdin instead of a camera");
+  app.add_option("--format", options.format, "pixel format of the frames on stdin: i420, nv12, yuyv, rgb24")
+      ->needs(from_stdin);
+  app.add_option("--size", options.size, "WIDTHxHEIGHT of the frames on stdin, or to ask the camera for (640x480)");
+  app.add_option("--every", options.every, "classify at most one frame in N")->check(CLI::Range(1, 1000000));
+  app.add_option("--labels", options.labels, "class names, one per line (default: the model's own)");
+  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
+  CLI11_PARSE(app, argc, argv);
+
+  const resq::Status status = Run(options);
+  if (!status.ok()) {
+    std::fprintf(stderr, "resq-camera: %s\n", status.message().c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -102,17 +102,11 @@ Status FrameConverter::Create(const FrameGeometry& frame, const InputSpec& spec)
   }
   spec_ = spec;
 
-  // The same geometry as Preprocess (runtime/preprocess/preprocess.cpp), so that a frame and the same
-  // picture read from a file give the model the same input: the shorter side becomes resize_shorter
-  // (never smaller than the crop), then the centre is cut out.
-  int resized_w = spec.width, resized_h = spec.height;
-  if (spec.resize_shorter > 0) {
-    const double scale = static_cast<double>(spec.resize_shorter) / std::min(frame.width, frame.height);
-    resized_w = std::max(spec.width, static_cast<int>(std::lround(frame.width * scale)));
-    resized_h = std::max(spec.height, static_cast<int>(std::lround(frame.height * scale)));
-  }
-  x_ = PlanAxis(frame.width, resized_w, spec.width, (resized_w - spec.width) / 2);
-  y_ = PlanAxis(frame.height, resized_h, spec.height, (resized_h - spec.height) / 2);
+  // The same geometry as Preprocess, so that a frame and the same picture read from a file give the
+  // model the same input.
+  const ResizePlan plan = PlanResize(frame.width, frame.height, spec);
+  x_ = PlanAxis(frame.width, plan.resized_width, spec.width, plan.crop_left);
+  y_ = PlanAxis(frame.height, plan.resized_height, spec.height, plan.crop_top);
 
   row_.assign(static_cast<size_t>(x_.end - x_.first) * spec.channels, 0);
   columns_.assign(static_cast<size_t>(y_.end - y_.first) * spec.width * spec.channels, 0.0f);

@@ -89,17 +89,26 @@ Status InputSpecOf(const Runtime& runtime, InputSpec* spec) {
   return Status::Ok();
 }
 
+ResizePlan PlanResize(int width, int height, const InputSpec& spec) {
+  ResizePlan plan;
+  plan.resized_width = spec.width;
+  plan.resized_height = spec.height;
+  if (spec.resize_shorter > 0) {
+    const double scale = static_cast<double>(spec.resize_shorter) / std::min(width, height);
+    plan.resized_width = std::max(spec.width, static_cast<int>(std::lround(width * scale)));
+    plan.resized_height = std::max(spec.height, static_cast<int>(std::lround(height * scale)));
+  }
+  plan.crop_left = (plan.resized_width - spec.width) / 2;
+  plan.crop_top = (plan.resized_height - spec.height) / 2;
+  return plan;
+}
+
 Status Preprocess(const Image& image, const InputSpec& spec, std::vector<float>* nhwc) {
   if (image.channels != spec.channels) {
     return Status::Error("image has %d channels, model expects %d", image.channels, spec.channels);
   }
-  // Scale so the shorter side becomes resize_shorter (never below the crop), then cut the centre out.
-  int resized_w = spec.width, resized_h = spec.height;
-  if (spec.resize_shorter > 0) {
-    const double scale = static_cast<double>(spec.resize_shorter) / std::min(image.width, image.height);
-    resized_w = std::max(spec.width, static_cast<int>(std::lround(image.width * scale)));
-    resized_h = std::max(spec.height, static_cast<int>(std::lround(image.height * scale)));
-  }
+  const ResizePlan plan = PlanResize(image.width, image.height, spec);
+  const int resized_w = plan.resized_width, resized_h = plan.resized_height;
   const int channels = image.channels;
   std::vector<uint8_t> resized(static_cast<size_t>(resized_w) * resized_h * channels);
   const bool shrinking = resized_w < image.width || resized_h < image.height;
@@ -110,7 +119,7 @@ Status Preprocess(const Image& image, const InputSpec& spec, std::vector<float>*
                                   nullptr)) {
     return Status::Error("cannot resize a %dx%d image to %dx%d", image.width, image.height, resized_w, resized_h);
   }
-  const int top = (resized_h - spec.height) / 2, left = (resized_w - spec.width) / 2;
+  const int top = plan.crop_top, left = plan.crop_left;
   nhwc->resize(static_cast<size_t>(spec.height) * spec.width * channels);
   float* out = nhwc->data();
   for (int y = 0; y < spec.height; ++y) {

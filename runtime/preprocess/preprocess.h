@@ -28,6 +28,14 @@ struct InputSpec {
   float std[3] = {1, 1, 1};
 };
 
+// Where a picture of width x height lands before the centre crop: its shorter side scaled to
+// resize_shorter (never below the input size), and the crop's top-left corner in the resized picture.
+struct ResizePlan {
+  int resized_width = 0, resized_height = 0;
+  int crop_left = 0, crop_top = 0;
+};
+ResizePlan PlanResize(int width, int height, const InputSpec& spec);
+
 // Reads the input shape and preprocessing from a loaded model.
 Status InputSpecOf(const Runtime& runtime, InputSpec* spec);
 

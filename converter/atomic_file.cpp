@@ -1,0 +1,62 @@
+#include "atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+namespace resq::convert {
+
+Status WriteFileAtomically(const std::string& path, const void* data, size_t size) {
+  std::vector<char> temp(path.begin(), path.end());
+  const char suffix[] = ".tmp.XXXXXX";
+  temp.insert(temp.end(), suffix, suffix + sizeof(suffix));  // with its terminating zero
+  const int fd = mkstemp(temp.data());
+  if (fd < 0)
+    return Status::Error("cannot create a temporary file next to '%s': %s", path.c_str(), std::strerror(errno));
+  const auto fail = [&](const char* what) {
+    const int error = errno;
+    close(fd);
+    unlink(temp.data());
+    return Status::Error("cannot write '%s': %s failed: %s", path.c_str(), what, std::strerror(error));
+  };
+  const char* bytes = static_cast<const char*>(data);
+  for (size_t written = 0; written < size;) {
+    const ssize_t n = write(fd, bytes + written, size - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("write");
+    written += static_cast<size_t>(n);
+  }
+  if (fchmod(fd, 0644) != 0) return fail("chmod");
+  if (fsync(fd) != 0) return fail("fsync");
+  if (close(fd) != 0) {
+    const int error = errno;
+    unlink(temp.data());
+    return Status::Error("cannot write '%s': close failed: %s", path.c_str(), std::strerror(error));
+  }
+  if (std::rename(temp.data(), path.c_str()) != 0) {
+    const int error = errno;
+    unlink(temp.data());
+    return Status::Error("cannot write '%s': rename failed: %s", path.c_str(), std::strerror(error));
+  }
+  return Status::Ok();
+}
+
+Status ReadFile(const std::string& path, std::string* bytes) {
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return Status::Error("cannot open '%s': %s", path.c_str(), std::strerror(errno));
+  bytes->clear();
+  char buffer[1 << 16];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) bytes->append(buffer, n);
+  const bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed) return Status::Error("cannot read '%s'", path.c_str());
+  return Status::Ok();
+}
+
+}  // namespace resq::convert

@@ -1,0 +1,18 @@
+// Writes a file so that readers see either the old content or the complete new one, never a part:
+// a temporary file in the same directory, flushed, then renamed over the target.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "resq/status.h"
+
+namespace resq::convert {
+
+// On failure the temporary file is removed and `path` is left as it was.
+Status WriteFileAtomically(const std::string& path, const void* data, size_t size);
+
+// Reads a whole file into `bytes`.
+Status ReadFile(const std::string& path, std::string* bytes);
+
+}  // namespace resq::convert

@@ -1,0 +1,34 @@
+// The images calibration and the accuracy report run through the models: a float32 NCHW .npy array
+// (already preprocessed) or a folder of JPEG/PNG pictures decoded and preprocessed like the device does.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "npy.h"
+#include "preprocess.h"
+#include "resq/status.h"
+
+namespace resq::convert {
+
+class CalibrationInputs {
+ public:
+  // spec: the model's input size and preprocessing; max_count: use at most this many (0: all), the
+  // first ones in the array, or in file name order.
+  Status Open(const std::string& path, const InputSpec& spec, size_t max_count);
+
+  size_t count() const { return count_; }
+  // One image as the model's NHWC float input.
+  Status Get(size_t index, std::vector<float>* nhwc) const;
+  // "1000 images of 'calib.npy'", for messages.
+  std::string Describe() const;
+
+ private:
+  std::string path_;
+  InputSpec spec_;
+  NpyArray array_;                   // a .npy source
+  std::vector<std::string> images_;  // a folder source
+  size_t count_ = 0;
+};
+
+}  // namespace resq::convert

@@ -1,0 +1,104 @@
+// The converter's graph: what the ONNX reader understood, in ONNX's own terms (NCHW activations, OIHW
+// filters, named tensors), rewritten in place by the passes until only ops the runtime has are left.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace resq::convert {
+
+enum class OpType {
+  kConv,
+  kBatchNormalization,
+  kRelu,
+  kAdd,
+  kMaxPool,
+  kAveragePool,
+  kGlobalAveragePool,
+  kReduceMean,
+  kFlatten,
+  kReshape,
+  kGemm,
+  kMatMul,
+  kIdentity,
+  kConstant,  // read straight into a constant tensor; never a node of the graph
+  kSoftmax,
+  // Shape arithmetic and no-op padding that exporters emit around the real ops; folded on constants.
+  kShape,
+  kGather,
+  kUnsqueeze,
+  kConcat,
+  kPad,
+};
+
+const char* OpTypeName(OpType op);
+
+// Largest dimension accepted anywhere: far beyond real networks, far from int overflow.
+constexpr int64_t kMaxTensorDim = 1 << 20;
+
+// Geometry of a convolution or pooling window, with ONNX's auto_pad and ceil_mode already resolved
+// into explicit pads.
+struct Window {
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+};
+
+struct Node {
+  std::string name;  // unique within the graph
+  OpType op = OpType::kIdentity;
+  std::vector<std::string> inputs;  // "" marks an omitted optional input
+  std::string output;
+
+  // Conv and pooling. auto_pad and ceil_mode are kept until shapes are known, then resolved into window.
+  Window window;
+  std::string auto_pad = "NOTSET";
+  bool ceil_mode = false;
+  int groups = 1;
+
+  bool relu = false;      // fused by the passes: the op clamps its output at 0
+  float epsilon = 1e-5f;  // BatchNormalization
+
+  // Gemm: y = alpha * A * op(B) + beta * C, op(B) = B^T when trans_b.
+  float alpha = 1.0f, beta = 1.0f;
+  bool trans_a = false, trans_b = false;
+
+  std::vector<int64_t> axes;  // ReduceMean, Unsqueeze (when an attribute)
+  bool keepdims = true;       // ReduceMean
+  int64_t axis = 1;           // Flatten, Softmax, Gather, Concat
+};
+
+struct Tensor {
+  std::vector<int64_t> shape;  // NCHW for images; {} is a scalar
+  bool has_shape = false;      // false until shape inference reaches the tensor
+  bool constant = false;
+  bool is_int = false;              // constant of ONNX INT64 (shapes, axes, indices)
+  std::vector<float> values;        // constant floats, row-major
+  std::vector<int64_t> int_values;  // constant integers
+};
+
+struct Graph {
+  std::map<std::string, Tensor> tensors;
+  std::vector<Node> nodes;    // in execution order
+  std::string input, output;  // the image input and the classifier output
+
+  // Index of the node producing `tensor`, or -1 for the input, constants and unknown names.
+  int Producer(const std::string& tensor) const;
+  // Indices of the nodes reading `tensor`.
+  std::vector<size_t> Consumers(const std::string& tensor) const;
+  // Makes every reader of `from` (and the graph output) read `to` instead.
+  void ReplaceUses(const std::string& from, const std::string& to);
+  // Removes the nodes whose index is marked, keeping the order of the rest.
+  void EraseNodes(const std::vector<bool>& erase);
+  // True when `tensor` is a constant holding data.
+  bool IsConstant(const std::string& tensor) const;
+};
+
+// Elements of a shape (1 for a scalar, 0 with a dimension below 1, INT64_MAX past int64).
+int64_t ElementCount(const std::vector<int64_t>& shape);
+std::string ShapeString(const std::vector<int64_t>& shape);
+
+}  // namespace resq::convert

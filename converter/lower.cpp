@@ -1,0 +1,138 @@
+#include "lower.h"
+
+#include "weight_layout.h"
+
+namespace resq::convert {
+namespace {
+
+std::vector<int> Ints(const std::vector<int64_t>& dims) { return std::vector<int>(dims.begin(), dims.end()); }
+
+// The runtime's shape of a graph tensor, given the rank the builder chose: images are NHWC, pooled maps
+// and fully connected outputs [1, C].
+std::vector<int> RuntimeShape(const std::vector<int64_t>& nchw, size_t runtime_rank) {
+  if (runtime_rank == 4 && nchw.size() == 4) return {1, int(nchw[2]), int(nchw[3]), int(nchw[1])};
+  return {1, static_cast<int>(ElementCount(nchw))};
+}
+
+class Lowering {
+ public:
+  Lowering(const Graph& graph, const QuantizationPlan* plan) : g_(graph), plan_(plan) {}
+
+  Status Run(const ModelMetadata& metadata, std::vector<uint8_t>* bytes) {
+    const std::vector<int64_t>& in = g_.tensors.at(g_.input).shape;
+    TensorId x = b_.Input(g_.input, {1, int(in[2]), int(in[3]), int(in[1])}, ElementType::kF32);
+    if (plan_) x = b_.Quantize(g_.input + "/quantize", x, ActivationQuantization(g_.input));
+    ids_[g_.input] = x;
+    for (const Node& node : g_.nodes) RESQ_RETURN_IF_ERROR(LowerNode(node));
+    TensorId out = ids_.at(g_.output);
+    if (b_.type(out) == ElementType::kI8) out = b_.Dequantize(g_.output + "/dequantize", out);
+    b_.Output(out);
+    b_.SetMetadata(metadata);
+    return b_.Finish(bytes);
+  }
+
+ private:
+  Quantization ActivationQuantization(const std::string& tensor) const {
+    const auto it = plan_->activations.find(tensor);
+    return it == plan_->activations.end() ? Quantization{} : it->second;
+  }
+  // An int8 op's output quantization; empty for the float model.
+  Quantization OutputQuantization(const Node& node) const {
+    return plan_ ? ActivationQuantization(node.output) : Quantization{};
+  }
+  const std::vector<float>& Values(const std::string& tensor) const { return g_.tensors.at(tensor).values; }
+  const std::vector<int64_t>& ShapeOf(const std::string& tensor) const { return g_.tensors.at(tensor).shape; }
+  Activation ActivationOf(const Node& node) const { return node.relu ? Activation::kRelu : Activation::kNone; }
+
+  // Filter and bias of a Conv (OIHW -> OHWI) or Gemm ([out, in] as is), float or int8 + int32.
+  Status Weights(const Node& node, TensorId* filter, TensorId* bias) {
+    const std::vector<int64_t>& w = ShapeOf(node.inputs[1]);
+    const bool conv = node.op == OpType::kConv;
+    const std::vector<int> shape = conv ? std::vector<int>{int(w[0]), int(w[2]), int(w[3]), int(w[1])} : Ints(w);
+    const int out = static_cast<int>(w[0]);
+    if (!plan_) {
+      const std::vector<float>& values = Values(node.inputs[1]);
+      *filter =
+          b_.ConstantF32(node.name + "/filter", shape, conv ? OihwToOhwi(values, w[0], w[1], w[2], w[3]) : values);
+      *bias = b_.ConstantF32(node.name + "/bias", {out}, Values(node.inputs[2]));
+      return Status::Ok();
+    }
+    const auto it = plan_->weights.find(node.name);
+    if (it == plan_->weights.end())
+      return Status::Error("%s '%s' has no quantized weights", OpTypeName(node.op), node.name.c_str());
+    const QuantizedWeights& q = it->second;
+    *filter = b_.ConstantI8(node.name + "/filter", shape,
+                            conv ? OihwToOhwi(q.values, w[0], w[1], w[2], w[3]) : q.values, q.filter_scales);
+    *bias = b_.ConstantI32(node.name + "/bias", {out}, q.bias_i32);
+    return Status::Ok();
+  }
+
+  // A float input for ops that only run in f32 (Softmax): dequantize an int8 one first.
+  TensorId FloatInput(const std::string& tensor) {
+    const TensorId id = ids_.at(tensor);
+    return b_.type(id) == ElementType::kI8 ? b_.Dequantize(tensor + "/dequantize", id) : id;
+  }
+
+  Status LowerNode(const Node& node) {
+    const TensorId x = ids_.at(node.inputs[0]);
+    TensorId y = 0;
+    switch (node.op) {
+      case OpType::kConv: {
+        TensorId filter, bias;
+        RESQ_RETURN_IF_ERROR(Weights(node, &filter, &bias));
+        const Window& w = node.window;
+        Conv2DParams p;
+        p.kernel_h = w.kernel_h, p.kernel_w = w.kernel_w, p.stride_h = w.stride_h, p.stride_w = w.stride_w;
+        p.dilation_h = w.dilation_h, p.dilation_w = w.dilation_w;
+        p.pad_top = w.pad_top, p.pad_left = w.pad_left, p.pad_bottom = w.pad_bottom, p.pad_right = w.pad_right;
+        p.groups = node.groups;
+        p.activation = ActivationOf(node);
+        y = b_.Conv2D(node.name, x, filter, bias, p, OutputQuantization(node));
+        break;
+      }
+      case OpType::kGemm: {
+        TensorId weights, bias;
+        RESQ_RETURN_IF_ERROR(Weights(node, &weights, &bias));
+        y = b_.FullyConnected(node.name, x, weights, bias, ActivationOf(node), OutputQuantization(node));
+        break;
+      }
+      case OpType::kAdd:
+        y = b_.Add(node.name, x, ids_.at(node.inputs[1]), ActivationOf(node), OutputQuantization(node));
+        break;
+      case OpType::kMaxPool: {
+        const Window& w = node.window;
+        if (w.dilation_h != 1 || w.dilation_w != 1) {
+          return Status::Error("MaxPool '%s' has dilations, which the runtime does not support", node.name.c_str());
+        }
+        Pool2DParams p;
+        p.kernel_h = w.kernel_h, p.kernel_w = w.kernel_w, p.stride_h = w.stride_h, p.stride_w = w.stride_w;
+        p.pad_top = w.pad_top, p.pad_left = w.pad_left, p.pad_bottom = w.pad_bottom, p.pad_right = w.pad_right;
+        y = b_.MaxPool2D(node.name, x, p);
+        break;
+      }
+      case OpType::kGlobalAveragePool: y = b_.GlobalAveragePool(node.name, x, OutputQuantization(node)); break;
+      case OpType::kSoftmax: y = b_.Softmax(node.name, FloatInput(node.inputs[0])); break;
+      default: return Status::Error("%s '%s' cannot be lowered", OpTypeName(node.op), node.name.c_str());
+    }
+    if (b_.shape(y) != RuntimeShape(ShapeOf(node.output), b_.shape(y).size())) {
+      return Status::Error("%s '%s': the runtime's output shape disagrees with the ONNX shape %s", OpTypeName(node.op),
+                           node.name.c_str(), ShapeString(ShapeOf(node.output)).c_str());
+    }
+    ids_[node.output] = y;
+    return Status::Ok();
+  }
+
+  const Graph& g_;
+  const QuantizationPlan* plan_;
+  GraphBuilder b_;
+  std::map<std::string, TensorId> ids_;
+};
+
+}  // namespace
+
+Status Lower(const Graph& graph, const QuantizationPlan* plan, const ModelMetadata& metadata,
+             std::vector<uint8_t>* model_bytes) {
+  return Lowering(graph, plan).Run(metadata, model_bytes);
+}
+
+}  // namespace resq::convert

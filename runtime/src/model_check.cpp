@@ -441,7 +441,9 @@ size_t ElementCount(const schema::Tensor& tensor) {
 
 Status CheckModel(const void* data, size_t size, const schema::Model** model_out) {
   const auto* bytes = static_cast<const uint8_t*>(data);
-  if (data == nullptr || size < 8) return Status::Error("not a resq model: %zu bytes is too short", size);
+  // The size prefix, the root offset and the file identifier come first: the identifier check reads all 12.
+  constexpr size_t kHeaderBytes = 2 * sizeof(flatbuffers::uoffset_t) + flatbuffers::kFileIdentifierLength;
+  if (data == nullptr || size < kHeaderBytes) return Status::Error("not a resq model: %zu bytes is too short", size);
   if (reinterpret_cast<uintptr_t>(data) % 8 != 0) return Status::Error("model buffer must be 8-byte aligned");
   if (!schema::SizePrefixedModelBufferHasIdentifier(bytes)) {
     return Status::Error("not a resq model: missing the RESQ identifier");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <system_error>
 
@@ -20,19 +21,54 @@ std::string Dims(const std::vector<size_t>& shape) {
   return text;
 }
 
+// One picture decoded and preprocessed like the device does; errors name the file.
+Status LoadPicture(const std::string& file, const InputSpec& spec, std::vector<float>* nhwc) {
+  Image image;
+  RESQ_RETURN_IF_ERROR(LoadImage(file, spec.channels, &image));
+  const Status preprocessed = Preprocess(image, spec, nhwc);
+  if (!preprocessed.ok()) return Status::Error("image '%s': %s", file.c_str(), preprocessed.message().c_str());
+  return Status::Ok();
+}
+
 }  // namespace
 
-Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, size_t max_count) {
+Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, size_t max_count,
+                               std::vector<std::string>* warnings) {
   path_ = path;
   spec_ = spec;
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
+    std::vector<std::string> pictures;
     for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
-      if (entry.is_regular_file(error) && IsPicture(entry.path())) images_.push_back(entry.path().string());
+      if (entry.is_regular_file(error) && IsPicture(entry.path())) pictures.push_back(entry.path().string());
     }
     if (error) return Status::Error("cannot list '%s': %s", path.c_str(), error.message().c_str());
-    if (images_.empty()) return Status::Error("'%s' holds no JPEG, PNG, BMP or PGM/PPM pictures", path.c_str());
-    std::sort(images_.begin(), images_.end());
+    if (pictures.empty()) return Status::Error("'%s' holds no JPEG, PNG, BMP or PGM/PPM pictures", path.c_str());
+    std::sort(pictures.begin(), pictures.end());
+    // A folder of photos often holds a truncated download or a mislabelled file: calibrating on the rest
+    // is what the user wants, told which files were left out. Each picture is decoded here once more
+    // than calibration needs, a small cost next to running the model on it.
+    std::string first_failure;
+    std::vector<float> scratch;
+    for (const std::string& picture : pictures) {
+      if (max_count > 0 && images_.size() == max_count) break;
+      const Status loaded = LoadPicture(picture, spec, &scratch);
+      if (loaded.ok()) {
+        images_.push_back(picture);
+        continue;
+      }
+      ++skipped_;
+      if (first_failure.empty()) first_failure = loaded.message();
+      warnings->push_back("skipped a calibration picture: " + loaded.message());
+    }
+    if (images_.empty()) {
+      return Status::Error("none of the %zu pictures in '%s' can be read, the first: %s", skipped_, path.c_str(),
+                           first_failure.c_str());
+    }
+    if (skipped_ > 0) {
+      warnings->push_back("calibrating on " + std::to_string(images_.size()) + " pictures of '" + path +
+                          "', skipping " + std::to_string(skipped_) + " that could not be read");
+    }
     count_ = images_.size();
   } else {
     RESQ_RETURN_IF_ERROR(ReadNpy(path, &array_));
@@ -44,6 +80,15 @@ Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, s
                            path.c_str(), Dims(s).c_str(), c, h, w);
     }
     count_ = s[0];
+    // Preprocessed data from a script can hold NaN (a division by a zero std): calibration would fold it
+    // into no range at all, so it is refused, naming the image.
+    const size_t image_values = c * h * w;
+    for (size_t i = 0; i < array_.values.size(); ++i) {
+      if (!std::isfinite(array_.values[i])) {
+        return Status::Error("'%s' holds %s in image %zu (value %zu of the array)", path.c_str(),
+                             std::isnan(array_.values[i]) ? "NaN" : "an infinity", i / image_values, i);
+      }
+    }
   }
   if (max_count > 0) count_ = std::min(count_, max_count);
   return Status::Ok();
@@ -51,11 +96,7 @@ Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, s
 
 Status CalibrationInputs::Get(size_t index, std::vector<float>* nhwc) const {
   const size_t c = spec_.channels, pixels = static_cast<size_t>(spec_.height) * spec_.width;
-  if (!images_.empty()) {
-    Image image;
-    RESQ_RETURN_IF_ERROR(LoadImage(images_[index], spec_.channels, &image));
-    return Preprocess(image, spec_, nhwc);
-  }
+  if (!images_.empty()) return LoadPicture(images_[index], spec_, nhwc);
   const float* nchw = array_.values.data() + index * c * pixels;
   nhwc->resize(c * pixels);
   for (size_t ch = 0; ch < c; ++ch) {
@@ -65,7 +106,8 @@ Status CalibrationInputs::Get(size_t index, std::vector<float>* nhwc) const {
 }
 
 std::string CalibrationInputs::Describe() const {
-  return std::to_string(count_) + (images_.empty() ? " arrays of '" : " pictures in '") + path_ + "'";
+  const std::string skipped = skipped_ > 0 ? " (" + std::to_string(skipped_) + " unreadable, skipped)" : "";
+  return std::to_string(count_) + (images_.empty() ? " arrays of '" : " pictures in '") + path_ + "'" + skipped;
 }
 
 }  // namespace resq::convert

@@ -14,8 +14,9 @@ namespace resq::convert {
 class CalibrationInputs {
  public:
   // spec: the model's input size and preprocessing; max_count: use at most this many (0: all), the
-  // first ones in the array, or in file name order.
-  Status Open(const std::string& path, const InputSpec& spec, size_t max_count);
+  // first ones in the array, or the first readable ones in file name order. A folder's unreadable pictures
+  // are skipped with one warning line each and a summary line; a folder with none readable is an error.
+  Status Open(const std::string& path, const InputSpec& spec, size_t max_count, std::vector<std::string>* warnings);
 
   size_t count() const { return count_; }
   // One image as the model's NHWC float input.
@@ -27,7 +28,8 @@ class CalibrationInputs {
   std::string path_;
   InputSpec spec_;
   NpyArray array_;                   // a .npy source
-  std::vector<std::string> images_;  // a folder source
+  std::vector<std::string> images_;  // a folder source: the readable pictures
+  size_t skipped_ = 0;               // unreadable pictures of the folder
   size_t count_ = 0;
 };
 

@@ -174,11 +174,12 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
   facts.dtype = o.dtype == DataType::kInt8 ? "int8" : "float32";
   if (o.dtype == DataType::kInt8) {
     CalibrationInputs inputs;
-    RESQ_RETURN_IF_ERROR(inputs.Open(o.calibration_path, SpecOf(graph, metadata), o.calibration_count));
+    RESQ_RETURN_IF_ERROR(
+        inputs.Open(o.calibration_path, SpecOf(graph, metadata), o.calibration_count, &result->warnings));
     CalibrationStats stats;
     RESQ_RETURN_IF_ERROR(Calibrate(float_model, inputs, o.threads, o.show_progress, &stats));
     QuantizationPlan plan;
-    RESQ_RETURN_IF_ERROR(PlanQuantization(graph, stats, o.quantize, &plan, &result->adjustments));
+    RESQ_RETURN_IF_ERROR(PlanQuantization(graph, stats, o.quantize, &plan, &result->adjustments, &result->warnings));
     RESQ_RETURN_IF_ERROR(Lower(graph, &plan, metadata, &int8_model));
     RESQ_RETURN_IF_ERROR(
         CompareModels(float_model, int8_model, inputs, stats.outputs, o.threads, o.show_progress, &result->report));
@@ -190,6 +191,7 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
   const std::vector<uint8_t>& model = o.dtype == DataType::kInt8 ? int8_model : float_model;
   result->model_bytes = model.size();
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  facts.warnings = result->warnings;
   facts.model_bytes = model.size();
   facts.seconds = result->seconds;
   return WriteOutputs(o, model, ReportJson(facts, result->has_report ? &result->report : nullptr));

@@ -40,16 +40,34 @@ Status FoldBatchNorm(Graph* graph) {
     folded_bias.has_shape = folded_bias.constant = true;
     folded_bias.values.resize(channels);
     for (size_t c = 0; c < channels; ++c) {
-      const double k = double{gamma[c]} / std::sqrt(double{var[c]} + double{bn.epsilon});
-      if (!std::isfinite(k)) {
-        return Status::Error("BatchNormalization '%s': channel %zu has variance %g, epsilon %g: cannot fold",
-                             bn.name.c_str(), c, var[c], bn.epsilon);
+      // A variance of 0 is normal (a channel constant over the training data) and folds fine thanks to eps.
+      // A negative one cannot come out of training: the file is damaged, and folding it (or clamping it to
+      // 0) would hide that. var + eps <= 0 divides by zero: ONNX's own result would be Inf or NaN.
+      if (var[c] < 0.0f) {
+        return Status::Error("BatchNormalization '%s': variance '%s' is negative (%g) at channel %zu", bn.name.c_str(),
+                             bn.inputs[4].c_str(), var[c], c);
       }
+      if (double{var[c]} + double{bn.epsilon} <= 0.0) {
+        return Status::Error(
+            "BatchNormalization '%s': channel %zu has variance %g and epsilon %g: var + eps must be > 0 (division "
+            "by zero)",
+            bn.name.c_str(), c, var[c], bn.epsilon);
+      }
+      const double k = double{gamma[c]} / std::sqrt(double{var[c]} + double{bn.epsilon});
       for (size_t i = 0; i < per_channel; ++i) {
         float& w = folded_weights.values[c * per_channel + i];
         w = static_cast<float>(double{w} * k);
       }
       folded_bias.values[c] = static_cast<float>((double{bias[c]} - double{mean[c]}) * k + double{beta[c]});
+    }
+    // A huge gamma over a tiny var + eps can still push a folded value past float's range.
+    const size_t bad_weight = FirstNonFinite(folded_weights.values), bad_bias = FirstNonFinite(folded_bias.values);
+    if (bad_weight != folded_weights.values.size() || bad_bias != channels) {
+      const size_t c = bad_bias != channels ? bad_bias : bad_weight / per_channel;
+      return Status::Error(
+          "BatchNormalization '%s': folding channel %zu into Conv '%s' overflows float (gamma %g, "
+          "variance %g, epsilon %g)",
+          bn.name.c_str(), c, conv.name.c_str(), gamma[c], var[c], bn.epsilon);
     }
     const std::string weight_name = conv.name + "/folded_weight", bias_name = conv.name + "/folded_bias";
     graph->tensors[weight_name] = std::move(folded_weights);

@@ -1,5 +1,6 @@
 #include "graph_ir.h"
 
+#include <cmath>
 #include <cstdint>
 
 namespace resq::convert {
@@ -86,5 +87,14 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   for (int64_t dim : shape) text += (text.empty() ? "" : "x") + (dim > 0 ? std::to_string(dim) : std::string("?"));
   return text.empty() ? "scalar" : text;
 }
+
+size_t FirstNonFinite(const std::vector<float>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) return i;
+  }
+  return values.size();
+}
+
+const char* NonFiniteName(float value) { return std::isnan(value) ? "NaN" : value > 0.0f ? "Inf" : "-Inf"; }
 
 }  // namespace resq::convert

@@ -101,4 +101,9 @@ struct Graph {
 int64_t ElementCount(const std::vector<int64_t>& shape);
 std::string ShapeString(const std::vector<int64_t>& shape);
 
+// Index of the first NaN or infinity in values, or values.size() when every value is finite.
+size_t FirstNonFinite(const std::vector<float>& values);
+// "NaN", "Inf" or "-Inf" for messages (printf's "%g" gives "-nan" for some NaNs).
+const char* NonFiniteName(float value);
+
 }  // namespace resq::convert

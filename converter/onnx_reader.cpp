@@ -3,7 +3,9 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <cmath>
 #include <exception>
+#include <map>
 #include <set>
 
 #include "onnx_attributes.h"
@@ -101,6 +103,12 @@ int64_t DefaultOpset(const onnx::ModelProto& model) {
   return 0;
 }
 
+// A NaN or infinite attribute would turn into NaN weights when folded (epsilon, alpha, beta).
+Status CheckFiniteAttribute(const Node& node, const char* attribute, float value) {
+  if (std::isfinite(value)) return Status::Ok();
+  return Status::Error("%s '%s' has %s %s", OpTypeName(node.op), node.name.c_str(), attribute, NonFiniteName(value));
+}
+
 Status ReadAttributes(const onnx::NodeProto& proto, int64_t opset, Node* node) {
   const char* op = OpTypeName(node->op);
   switch (node->op) {
@@ -127,13 +135,14 @@ Status ReadAttributes(const onnx::NodeProto& proto, int64_t opset, Node* node) {
         return Status::Error("BatchNormalization '%s' is in training mode: export the model in eval mode",
                              node->name.c_str());
       }
-      return Status::Ok();
+      return CheckFiniteAttribute(*node, "epsilon", node->epsilon);
     case OpType::kGemm:
       node->alpha = FloatAttribute(proto, "alpha", 1.0f);
       node->beta = FloatAttribute(proto, "beta", 1.0f);
       node->trans_a = IntAttribute(proto, "transA", 0) != 0;
       node->trans_b = IntAttribute(proto, "transB", 0) != 0;
-      return Status::Ok();
+      RESQ_RETURN_IF_ERROR(CheckFiniteAttribute(*node, "alpha", node->alpha));
+      return CheckFiniteAttribute(*node, "beta", node->beta);
     case OpType::kReduceMean:
       node->axes = IntsAttribute(proto, "axes");
       node->keepdims = IntAttribute(proto, "keepdims", 1) != 0;
@@ -271,6 +280,17 @@ Status CheckExtraOutputs(const onnx::GraphProto& graph, const onnx::NodeProto& n
   return Status::Ok();
 }
 
+// For each tensor, the name of the first node reading it: a bad initializer is reported with the node
+// it belongs to, the name a user finds in Netron or the exporter's source.
+std::map<std::string, std::string> FirstReaders(const onnx::GraphProto& graph) {
+  std::map<std::string, std::string> readers;
+  for (const onnx::NodeProto& node : graph.node()) {
+    const std::string name = node.name().empty() ? (node.output_size() ? node.output(0) : "?") : node.name();
+    for (const std::string& in : node.input()) readers.emplace(in, name);
+  }
+  return readers;
+}
+
 }  // namespace
 
 const std::string& SupportedOpList() {
@@ -302,9 +322,12 @@ Status ReadOnnx(const std::string& bytes, const std::string& path, Graph* ir) {
   }
 
   *ir = Graph();
+  const std::map<std::string, std::string> readers = FirstReaders(graph);
   for (const onnx::TensorProto& init : graph.initializer()) {
     Tensor tensor;
-    RESQ_RETURN_IF_ERROR(DecodeTensor(init, "initializer '" + init.name() + "'", &tensor));
+    const auto reader = readers.find(init.name());
+    const std::string of = reader == readers.end() ? " (read by no node)" : " of node '" + reader->second + "'";
+    RESQ_RETURN_IF_ERROR(DecodeTensor(init, "initializer '" + init.name() + "'" + of, &tensor));
     ir->tensors[init.name()] = std::move(tensor);
   }
   RESQ_RETURN_IF_ERROR(ReadInput(graph, input, ir));

@@ -1,6 +1,5 @@
 #include "onnx_tensor.h"
 
-#include <cmath>
 #include <cstring>
 
 #include "onnx_attributes.h"
@@ -14,6 +13,14 @@ std::vector<T> FromRaw(const std::string& raw) {
   std::vector<T> values(raw.size() / sizeof(T));
   if (!values.empty()) std::memcpy(values.data(), raw.data(), values.size() * sizeof(T));
   return values;
+}
+
+// No NaN or infinity reaches the graph: folding and quantization would spread it into every weight and
+// scale it touches, and a model computing NaN is no model. DOUBLE values beyond float's range arrive as Inf.
+Status CheckFinite(const Tensor& tensor, const std::string& what) {
+  const size_t bad = FirstNonFinite(tensor.values);
+  if (bad == tensor.values.size()) return Status::Ok();
+  return Status::Error("%s holds %s at index %zu", what.c_str(), NonFiniteName(tensor.values[bad]), bad);
 }
 
 }  // namespace
@@ -80,12 +87,7 @@ Status DecodeTensor(const onnx::TensorProto& proto, const std::string& what, Ten
     return Status::Error("%s holds %zu values, its shape %s needs %lld", what.c_str(), have,
                          ShapeString(tensor->shape).c_str(), static_cast<long long>(want));
   }
-  for (size_t i = 0; i < tensor->values.size(); ++i) {
-    if (!std::isfinite(tensor->values[i])) {
-      return Status::Error("%s holds %g at index %zu", what.c_str(), tensor->values[i], i);
-    }
-  }
-  return Status::Ok();
+  return CheckFinite(*tensor, what);
 }
 
 // A Constant node's value, whichever of its attributes carries it.
@@ -109,7 +111,7 @@ Status DecodeConstant(const onnx::NodeProto& node, const std::string& what, Tens
     return Status::Error("%s has no value attribute this converter reads (value, value_float(s), value_int(s))",
                          what.c_str());
   }
-  return Status::Ok();
+  return CheckFinite(*tensor, what);
 }
 
 }  // namespace resq::convert

@@ -1,6 +1,24 @@
 #include "passes.h"
 
 namespace resq::convert {
+namespace {
+
+// The reader refuses NaN and Inf and folding checks its own results, but any pass that scales weights
+// (Gemm's alpha and beta, future ones) can overflow float: no model is written with a non-finite weight.
+Status CheckFiniteWeights(const Graph& graph, const Node& node) {
+  for (size_t i = 1; i < node.inputs.size(); ++i) {
+    const std::vector<float>& values = graph.tensors.at(node.inputs[i]).values;
+    const size_t bad = FirstNonFinite(values);
+    if (bad != values.size()) {
+      return Status::Error("%s '%s': %s '%s' holds %s at index %zu after the graph passes (float overflow)",
+                           OpTypeName(node.op), node.name.c_str(), i == 1 ? "weight" : "bias", node.inputs[i].c_str(),
+                           NonFiniteName(values[bad]), bad);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 bool IsPooledMap(const std::vector<int64_t>& shape) {
   return shape.size() >= 2 && shape[0] == 1 && ElementCount(shape) == shape[1];
@@ -46,6 +64,7 @@ Status CheckLowerable(const Graph& graph) {
       default:
         return Status::Error("%s '%s' is left after the graph passes and cannot be converted", op, node.name.c_str());
     }
+    if (node.op == OpType::kConv || node.op == OpType::kGemm) RESQ_RETURN_IF_ERROR(CheckFiniteWeights(graph, node));
   }
   if (graph.nodes.empty()) return Status::Error("the graph has no ops left to convert");
   return Status::Ok();

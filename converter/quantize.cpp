@@ -16,6 +16,8 @@ namespace {
 constexpr double kMaxRatio = 256.0 * 0.999;
 constexpr double kAddMinRatio = 1.0 / 1024.0 * 1.001;
 constexpr double kPoolMinRatio = 1.0 / 256.0 * 1.001;
+// Largest int32 bias, in steps of input_scale * filter_scale (see PlanWeighted).
+constexpr double kMaxBiasSteps = 1 << 30;
 
 // Multiplies the scale and keeps the zero point: the same grid stretched about real 0.
 void ScaleBy(Quantization* q, double factor) { q->scale[0] = static_cast<float>(q->scale[0] * factor); }
@@ -29,11 +31,11 @@ std::string Format(const char* format, const std::string& name, double a, double
 class Planner {
  public:
   Planner(const Graph& graph, const CalibrationStats& stats, const QuantizeOptions& options, QuantizationPlan* plan,
-          std::vector<std::string>* adjustments)
-      : g_(graph), stats_(stats), options_(options), plan_(*plan), adjustments_(*adjustments) {}
+          std::vector<std::string>* adjustments, std::vector<std::string>* warnings)
+      : g_(graph), stats_(stats), options_(options), plan_(*plan), adjustments_(*adjustments), warnings_(*warnings) {}
 
   Status Run() {
-    RESQ_RETURN_IF_ERROR(FromStats(g_.input, stats_.input, &plan_.activations[g_.input]));
+    RESQ_RETURN_IF_ERROR(FromStats(g_.input, stats_.input, false, &plan_.activations[g_.input]));
     for (const Node& node : g_.nodes) {
       switch (node.op) {
         case OpType::kMaxPool:
@@ -53,7 +55,8 @@ class Planner {
  private:
   const Quantization& In(const Node& node, size_t i) const { return plan_.activations.at(node.inputs[i]); }
 
-  Status FromStats(const std::string& tensor, const RangeHistogram& histogram, Quantization* q) const {
+  // relu: the tensor is clamped at 0, so a fallback range need not cover negative values.
+  Status FromStats(const std::string& tensor, const RangeHistogram& histogram, bool relu, Quantization* q) {
     if (histogram.count() == 0)
       return Status::Error("activation '%s' was never observed in calibration", tensor.c_str());
     const Range observed = histogram.MinMax();
@@ -61,14 +64,35 @@ class Planner {
       return Status::Error("activation '%s' reached %g..%g during calibration: the float model overflows",
                            tensor.c_str(), observed.min, observed.max);
     }
+    if (observed.min == observed.max) {
+      *q = QuantizationOfRange(ConstantRange(tensor, observed.min, relu));
+      return Status::Ok();
+    }
     *q = QuantizationOfRange(histogram.Choose(options_.method, options_.percentile));
     return Status::Ok();
+  }
+
+  // A tensor that held one value on every calibration input (one-colour pictures, a ReLU that never
+  // fired, a zero-initialized residual branch) says nothing about its spread: the value is kept exact by
+  // widening its range to 0, and a constant 0 gets a unit range. A unit range suits batch-normalized
+  // activations and keeps the scale within XNNPACK's ratios of its neighbours; a tiny one (1e-6) would
+  // make a residual Add fail with "input scales too far apart". Reported, because the calibration data
+  // probably does not represent what the model will see.
+  Range ConstantRange(const std::string& tensor, float value, bool relu) {
+    Range range{std::min(0.0f, value), std::max(0.0f, value)};
+    if (value == 0.0f) range = {relu ? 0.0f : -1.0f, 1.0f};
+    char line[512];
+    std::snprintf(line, sizeof(line),
+                  "activation '%s' was %g on every calibration input, so its range is a guess: [%g, %g]",
+                  tensor.c_str(), value, range.min, range.max);
+    warnings_.push_back(line);
+    return range;
   }
 
   Status Output(const Node& node, Quantization* q) {
     const auto it = stats_.nodes.find(node.name);
     if (it == stats_.nodes.end()) return Status::Error("node '%s' has no calibration statistics", node.name.c_str());
-    return FromStats(node.output, it->second, q);
+    return FromStats(node.output, it->second, node.relu, q);
   }
 
   // Weights symmetric per output channel on [-127, 127]; bias int32 on the accumulator's grid.
@@ -82,17 +106,31 @@ class Planner {
     QuantizedWeights q;
     q.filter_scales.resize(channels);
     double worst_ratio = 0.0;
+    size_t raised_for_bias = 0;
     for (size_t oc = 0; oc < channels; ++oc) {
       float largest = 0.0f;
       for (size_t i = 0; i < per_channel; ++i) largest = std::max(largest, std::fabs(w[oc * per_channel + i]));
       // An all-zero channel may take any scale: pick one that gives its requantization ratio 1.
       double scale = largest > 0.0f ? largest / 127.0 : out.scale[0] / input_scale;
+      // The bias sits on the accumulator's grid, input_scale * scale, and XNNPACK adds the products to it in
+      // int32: 2^30 steps leave the other 2^30 to them. Weights tiny next to their bias (a BatchNorm gamma
+      // near 0, as network slimming leaves) get a coarser grid, on which they round to 0, which next to the
+      // bias they nearly are; a clamped bias would instead lose the bias, silently.
+      const double bias_scale = std::fabs(b[oc]) / (input_scale * kMaxBiasSteps);
+      if (scale < bias_scale) scale = bias_scale, ++raised_for_bias;
       scale = std::max(scale, 1e-30);  // stays a normal float, as XNNPACK requires
       q.filter_scales[oc] = static_cast<float>(scale);
       worst_ratio = std::max(worst_ratio, input_scale * q.filter_scales[oc] / out.scale[0]);
     }
     if (!std::isfinite(worst_ratio)) {
       return Status::Error("%s '%s': its weights are too large to quantize", OpTypeName(node.op), node.name.c_str());
+    }
+    if (raised_for_bias > 0) {
+      char line[512];
+      std::snprintf(line, sizeof(line),
+                    "%s: filter scale raised on %zu of %zu channels so that their int32 biases stay within 2^30 steps",
+                    node.name.c_str(), raised_for_bias, channels);
+      adjustments_.push_back(line);
     }
     if (worst_ratio >= kMaxRatio) {
       adjustments_.push_back(Format("%s: output scale raised %.3gx (weights x input / output ratio %.3g >= 256)",
@@ -107,9 +145,6 @@ class Planner {
       for (size_t i = 0; i < per_channel; ++i) {
         const double v = std::nearbyint(w[oc * per_channel + i] / scale);
         q.values[oc * per_channel + i] = static_cast<int8_t>(std::clamp(v, -127.0, 127.0));
-      }
-      if (!std::isfinite(b[oc])) {
-        return Status::Error("%s '%s': bias %zu is %g", OpTypeName(node.op), node.name.c_str(), oc, b[oc]);
       }
       const double bias = std::nearbyint(b[oc] / (input_scale * scale));
       q.bias_i32[oc] = static_cast<int32_t>(std::clamp(bias, -kInt32Max, kInt32Max));
@@ -163,22 +198,24 @@ class Planner {
   const QuantizeOptions& options_;
   QuantizationPlan& plan_;
   std::vector<std::string>& adjustments_;
+  std::vector<std::string>& warnings_;
 };
 
 }  // namespace
 
 Quantization QuantizationOfRange(Range range) {
   double lo = std::min(0.0f, range.min), hi = std::max(0.0f, range.max);
-  if (hi - lo < 1e-6) hi = lo + 1e-6;  // a constant-zero tensor still needs a usable, normal scale
+  if (hi - lo < 1e-6) hi = lo + 1e-6;  // values within 1e-6 of 0 still need a usable, normal scale
   const double scale = (hi - lo) / 255.0;
   const double zero_point = std::clamp(std::nearbyint(-128.0 - lo / scale), -128.0, 127.0);
   return Quantization{{static_cast<float>(scale)}, static_cast<int>(zero_point)};
 }
 
 Status PlanQuantization(const Graph& graph, const CalibrationStats& stats, const QuantizeOptions& options,
-                        QuantizationPlan* plan, std::vector<std::string>* adjustments) {
+                        QuantizationPlan* plan, std::vector<std::string>* adjustments,
+                        std::vector<std::string>* warnings) {
   *plan = QuantizationPlan();
-  return Planner(graph, stats, options, plan, adjustments).Run();
+  return Planner(graph, stats, options, plan, adjustments, warnings).Run();
 }
 
 }  // namespace resq::convert

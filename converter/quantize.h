@@ -26,8 +26,10 @@ struct QuantizeOptions {
 //   scale = (max - min) / 255,  zero_point = round(-128 - min / scale)
 Quantization QuantizationOfRange(Range range);
 
-// adjustments: one line per scale moved to satisfy XNNPACK, for the report.
+// adjustments: one line per scale moved to satisfy XNNPACK, for the report. warnings: one line per
+// activation that was constant over the calibration inputs (its range is a fallback, see quantize.cpp).
 Status PlanQuantization(const Graph& graph, const CalibrationStats& stats, const QuantizeOptions& options,
-                        QuantizationPlan* plan, std::vector<std::string>* adjustments);
+                        QuantizationPlan* plan, std::vector<std::string>* adjustments,
+                        std::vector<std::string>* warnings);
 
 }  // namespace resq::convert

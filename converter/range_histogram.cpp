@@ -45,6 +45,13 @@ void RangeHistogram::Add(const float* values, size_t count) {
     lo = std::min(lo, values[i]);
     hi = std::max(hi, values[i]);
   }
+  // std::min and std::max pass over a NaN that is not first: make it stick in min/max, where the caller
+  // looks for it, rather than binning it (converting NaN to a bin index is undefined).
+  if (std::any_of(values, values + count, [](float v) { return std::isnan(v); })) {
+    min_ = max_ = NAN;
+    total_ += count;
+    return;
+  }
   if (total_ == 0) min_ = lo, max_ = hi;
   min_ = std::min(min_, lo);
   max_ = std::max(max_, hi);

@@ -82,6 +82,12 @@ std::string JsonString(const std::string& text) {
   return out + "\"";
 }
 
+std::string JsonList(const std::vector<std::string>& lines) {
+  std::string json = "[";
+  for (size_t i = 0; i < lines.size(); ++i) json += (i ? ", " : "") + JsonString(lines[i]);
+  return json + "]";
+}
+
 // JSON has no infinity: an exact layer (no noise) reports null.
 std::string JsonNumber(double value) {
   if (!std::isfinite(value)) return "null";
@@ -171,15 +177,13 @@ std::string ReportJson(const ConversionFacts& facts, const AccuracyReport* repor
   json += "  \"output\": " + JsonString(facts.output) + ",\n";
   json += "  \"dtype\": " + JsonString(facts.dtype) + ",\n";
   json += "  \"model_bytes\": " + std::to_string(facts.model_bytes) + ",\n";
-  json += "  \"seconds\": " + JsonNumber(facts.seconds);
+  json += "  \"seconds\": " + JsonNumber(facts.seconds) + ",\n";
+  json += "  \"warnings\": " + JsonList(facts.warnings);
   if (report) {
     json += ",\n  \"calibration\": " + JsonString(facts.calibration) + ",\n";
     json += "  \"range_method\": " + JsonString(facts.method) + ",\n";
-    json += "  \"scale_adjustments\": [";
-    for (size_t i = 0; i < facts.adjustments.size(); ++i) {
-      json += (i ? ", " : "") + JsonString(facts.adjustments[i]);
-    }
-    json += "],\n  \"layers\": [\n";
+    json += "  \"scale_adjustments\": " + JsonList(facts.adjustments) + ",\n";
+    json += "  \"layers\": [\n";
     for (size_t i = 0; i < report->layers.size(); ++i) {
       json += "    {\"name\": " + JsonString(report->layers[i].name) +
               ", \"sqnr_db\": " + JsonNumber(report->layers[i].sqnr_db) + "}" +

@@ -43,6 +43,7 @@ struct ConversionFacts {
   double seconds = 0.0;
   size_t model_bytes = 0;
   std::vector<std::string> adjustments;
+  std::vector<std::string> warnings;  // the ones resq-convert prints, kept with the model's record
 };
 
 // report may be null (a float conversion has no accuracy to report).

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 
+#include "known_stb_bugs.h"
 #include "resq_generated.h"
 
 namespace resq {
@@ -19,6 +20,10 @@ struct StbiFree {
 // Pictures larger than this are refused before decoding (a 100-megapixel photo is ~300 MB of RGB).
 constexpr int kMaxPixels = 100 * 1000 * 1000;
 
+// No side of a resized picture may be longer: far above any model's resize_shorter (256 for ImageNet), it
+// lets a 64:1 panorama through at 256, bounds the resize's memory and time, and keeps sizes within int.
+constexpr int kMaxResizedSide = 16384;
+
 // stb_image leaves its reason empty on some failures (a PNG cut off after its pixel data, for one).
 const char* FailureReason() {
   const char* reason = stbi_failure_reason();
@@ -30,6 +35,7 @@ const char* FailureReason() {
 Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image) {
   if (channels != 1 && channels != 3) return Status::Error("images decode to 1 or 3 channels, not %d", channels);
   if (size == 0 || size > (size_t{1} << 31)) return Status::Error("image data is empty or larger than 2 GiB");
+  RESQ_RETURN_IF_ERROR(RefuseKnownStbBugs(bytes, size));
   int width = 0, height = 0, stored = 0;
   if (!stbi_info_from_memory(bytes, static_cast<int>(size), &width, &height, &stored)) {
     return Status::Error("not a readable image (%s)", FailureReason());
@@ -75,6 +81,10 @@ Status InputSpecOf(const Runtime& runtime, InputSpec* spec) {
   const schema::Preprocess* preprocess = metadata ? metadata->preprocess() : nullptr;
   if (!preprocess) return Status::Ok();
   spec->resize_shorter = preprocess->resize_shorter();
+  if (spec->resize_shorter < 0 || spec->resize_shorter > kMaxResizedSide) {
+    return Status::Error("model metadata resizes the shorter side to %d pixels, outside 0..%d", spec->resize_shorter,
+                         kMaxResizedSide);
+  }
   for (int c = 0; c < spec->channels; ++c) {
     if (preprocess->mean() && preprocess->mean()->size() == static_cast<size_t>(spec->channels)) {
       spec->mean[c] = preprocess->mean()->Get(c);
@@ -106,6 +116,19 @@ ResizePlan PlanResize(int width, int height, const InputSpec& spec) {
 Status Preprocess(const Image& image, const InputSpec& spec, std::vector<float>* nhwc) {
   if (image.channels != spec.channels) {
     return Status::Error("image has %d channels, model expects %d", image.channels, spec.channels);
+  }
+  if (spec.resize_shorter > 0) {
+    // Only the centre crop is used, but the whole picture is resized: a 4 KB PNG of 1x2000000 pixels would
+    // become 256x512000000 (a 393 GB vector, so std::bad_alloc), and a 754-byte JPEG of 28x63772 takes 3 s
+    // (stb_image_resize's time grows with input length x output length). Checked in double, before
+    // PlanResize's int arithmetic could overflow.
+    const double scale = static_cast<double>(spec.resize_shorter) / std::min(image.width, image.height);
+    const double longer = std::max(image.width, image.height) * scale;
+    if (longer > kMaxResizedSide) {
+      return Status::Error("a %dx%d picture is too elongated: resizing its shorter side to %d makes it %.0f pixels "
+                           "long, more than %d", image.width, image.height, spec.resize_shorter, longer,
+                           kMaxResizedSide);
+    }
   }
   const ResizePlan plan = PlanResize(image.width, image.height, spec);
   const int resized_w = plan.resized_width, resized_h = plan.resized_height;

@@ -1,0 +1,84 @@
+#include "known_stb_bugs.h"
+
+namespace resq {
+namespace {
+
+// A byte of the file, or 0 past its end (stb_image reads zeros there too).
+uint8_t ByteAt(const uint8_t* bytes, size_t size, size_t at) { return at < size ? bytes[at] : 0; }
+
+// stb_image 2.27 builds a Huffman table from a DHT segment's 16 code counts without checking that they add up
+// to at most 256: its arrays hold 256 codes, so a larger sum writes past them (2.28 refuses it, "bad DHT
+// header"). stbi_info reads the tables too. This walks the markers as stb_image does: segments by their
+// length, entropy-coded data byte by byte up to the next marker; tables inside a DHT segment as stb_image
+// reads them, even past the segment's declared end.
+Status CheckJpegHuffmanTables(const uint8_t* bytes, size_t size) {
+  // stb_image takes any run of 0xFF before the start-of-image marker as fill bytes.
+  size_t at = 0;
+  while (at < size && bytes[at] == 0xFF) ++at;
+  if (at < 1 || at >= size || bytes[at] != 0xD8) return Status::Ok();  // not a JPEG
+  ++at;
+  while (at + 1 < size) {
+    const uint8_t marker = bytes[at + 1];
+    if (bytes[at] != 0xFF || marker == 0xFF) {  // entropy-coded data, or fill bytes before a marker
+      ++at;
+      continue;
+    }
+    if (marker == 0xD9) break;  // end of image
+    // A stuffed 0xFF, a restart marker, TEM or SOI: no length follows.
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {
+      at += 2;
+      continue;
+    }
+    const size_t length = ByteAt(bytes, size, at + 2) << 8 | ByteAt(bytes, size, at + 3);
+    if (marker == 0xC4) {
+      long remaining = static_cast<long>(length) - 2;
+      for (size_t table = at + 4; remaining > 0;) {
+        int codes = 0;
+        for (size_t i = 1; i <= 16; ++i) codes += ByteAt(bytes, size, table + i);
+        if (codes > 256) {
+          return Status::Error("corrupt JPEG: a Huffman table at byte %zu has %d codes, at most 256 are possible",
+                               table, codes);
+        }
+        table += 17 + codes;
+        remaining -= 17 + codes;
+      }
+    }
+    at += 2 + length;
+  }
+  return Status::Ok();
+}
+
+// stb_image 2.27 parses the width, height and maximum value of a PGM/PPM header into an int without checking
+// for overflow, which is undefined behaviour (2.28 refuses them, "integer parse overflow"). This reads the
+// header as stb_image does: whitespace and '#' comments, then digits, up to the end of the data.
+Status CheckPnmHeaderNumbers(const uint8_t* bytes, size_t size) {
+  if (size < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return Status::Ok();  // not PGM/PPM
+  size_t next = 2;
+  auto at_end = [&] { return next >= size; };
+  auto read = [&] { return ByteAt(bytes, size, next++); };
+  auto is_space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  uint8_t c = read();
+  for (int number = 0; number < 3; ++number) {
+    for (;;) {
+      while (!at_end() && is_space(c)) c = read();
+      if (at_end() || c != '#') break;
+      while (!at_end() && c != '\n' && c != '\r') c = read();
+    }
+    int64_t value = 0;
+    while (!at_end() && c >= '0' && c <= '9') {
+      value = value * 10 + (c - '0');
+      if (value > INT32_MAX) return Status::Error("corrupt PGM/PPM: a header number is larger than %d", INT32_MAX);
+      c = read();
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RefuseKnownStbBugs(const uint8_t* bytes, size_t size) {
+  RESQ_RETURN_IF_ERROR(CheckJpegHuffmanTables(bytes, size));
+  return CheckPnmHeaderNumbers(bytes, size);
+}
+
+}  // namespace resq

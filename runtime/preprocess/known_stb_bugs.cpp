@@ -48,37 +48,48 @@ Status CheckJpegHuffmanTables(const uint8_t* bytes, size_t size) {
   return Status::Ok();
 }
 
-// stb_image 2.27 parses the width, height and maximum value of a PGM/PPM header into an int without checking
-// for overflow, which is undefined behaviour (2.28 refuses them, "integer parse overflow"). This reads the
-// header as stb_image does: whitespace and '#' comments, then digits, up to the end of the data.
-Status CheckPnmHeaderNumbers(const uint8_t* bytes, size_t size) {
+// Two bugs of stb_image 2.27 in PGM/PPM headers, both fixed in 2.28:
+// - the width, height and maximum value are parsed into an int without an overflow check, which is
+//   undefined behaviour ("integer parse overflow" in 2.28);
+// - 16-bit pixels (maximum value above 255) converted to another channel count go through the 8-bit
+//   conversion, and the 16-to-8-bit step then reads past its buffer.
+// This reads the header as stb_image does: whitespace and '#' comments, then digits, up to the end of the data.
+Status CheckPnmHeader(const uint8_t* bytes, size_t size, int channels) {
   if (size < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return Status::Ok();  // not PGM/PPM
+  const int stored_channels = bytes[1] == '6' ? 3 : 1;
   size_t next = 2;
   auto at_end = [&] { return next >= size; };
   auto read = [&] { return ByteAt(bytes, size, next++); };
   auto is_space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
   uint8_t c = read();
+  int64_t value = 0;  // the width, the height, then the maximum value
   for (int number = 0; number < 3; ++number) {
     for (;;) {
       while (!at_end() && is_space(c)) c = read();
       if (at_end() || c != '#') break;
       while (!at_end() && c != '\n' && c != '\r') c = read();
     }
-    int64_t value = 0;
+    value = 0;
     while (!at_end() && c >= '0' && c <= '9') {
       value = value * 10 + (c - '0');
       if (value > INT32_MAX) return Status::Error("corrupt PGM/PPM: a header number is larger than %d", INT32_MAX);
       c = read();
     }
   }
+  if (value > 255 && stored_channels != channels) {
+    return Status::Error(
+        "a 16-bit %s decodes only to its own %d channel(s), not %d (stb_image 2.27 reads past its "
+        "buffer)",
+        stored_channels == 3 ? "PPM" : "PGM", stored_channels, channels);
+  }
   return Status::Ok();
 }
 
 }  // namespace
 
-Status RefuseKnownStbBugs(const uint8_t* bytes, size_t size) {
+Status RefuseKnownStbBugs(const uint8_t* bytes, size_t size, int channels) {
   RESQ_RETURN_IF_ERROR(CheckJpegHuffmanTables(bytes, size));
-  return CheckPnmHeaderNumbers(bytes, size);
+  return CheckPnmHeader(bytes, size, channels);
 }
 
 }  // namespace resq

@@ -9,7 +9,8 @@
 
 namespace resq {
 
-// Ok for every file that is not one of those; they are all corrupt, so no real picture is refused.
-Status RefuseKnownStbBugs(const uint8_t* bytes, size_t size);
+// channels: what the picture is to be decoded to (1 or 3). Ok for every file that reaches none of the bugs;
+// the files refused are corrupt, except 16-bit PGM/PPM asked for in another channel count.
+Status RefuseKnownStbBugs(const uint8_t* bytes, size_t size, int channels);
 
 }  // namespace resq

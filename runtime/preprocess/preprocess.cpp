@@ -35,7 +35,7 @@ const char* FailureReason() {
 Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image) {
   if (channels != 1 && channels != 3) return Status::Error("images decode to 1 or 3 channels, not %d", channels);
   if (size == 0 || size > (size_t{1} << 31)) return Status::Error("image data is empty or larger than 2 GiB");
-  RESQ_RETURN_IF_ERROR(RefuseKnownStbBugs(bytes, size));
+  RESQ_RETURN_IF_ERROR(RefuseKnownStbBugs(bytes, size, channels));
   int width = 0, height = 0, stored = 0;
   if (!stbi_info_from_memory(bytes, static_cast<int>(size), &width, &height, &stored)) {
     return Status::Error("not a readable image (%s)", FailureReason());
@@ -125,21 +125,22 @@ Status Preprocess(const Image& image, const InputSpec& spec, std::vector<float>*
     const double scale = static_cast<double>(spec.resize_shorter) / std::min(image.width, image.height);
     const double longer = std::max(image.width, image.height) * scale;
     if (longer > kMaxResizedSide) {
-      return Status::Error("a %dx%d picture is too elongated: resizing its shorter side to %d makes it %.0f pixels "
-                           "long, more than %d", image.width, image.height, spec.resize_shorter, longer,
-                           kMaxResizedSide);
+      return Status::Error(
+          "a %dx%d picture is too elongated: resizing its shorter side to %d makes it %.0f pixels long, more than %d",
+          image.width, image.height, spec.resize_shorter, longer, kMaxResizedSide);
     }
   }
   const ResizePlan plan = PlanResize(image.width, image.height, spec);
   const int resized_w = plan.resized_width, resized_h = plan.resized_height;
   const int channels = image.channels;
   std::vector<uint8_t> resized(static_cast<size_t>(resized_w) * resized_h * channels);
-  const bool shrinking = resized_w < image.width || resized_h < image.height;
-  if (!stbir_resize_uint8_generic(image.pixels.data(), image.width, image.height, image.width * channels,
-                                  resized.data(), resized_w, resized_h, resized_w * channels, channels,
-                                  STBIR_ALPHA_CHANNEL_NONE, 0, STBIR_EDGE_CLAMP,
-                                  shrinking ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE, STBIR_COLORSPACE_LINEAR,
-                                  nullptr)) {
+  // The filter is chosen per axis, as FrameConverter plans it: a 2x57 picture stretched to 32x32 is enlarged
+  // across (bilinear) and shrunk down (box); one filter for both made the camera and this path differ.
+  const stbir_filter across = resized_w < image.width ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
+  const stbir_filter down = resized_h < image.height ? STBIR_FILTER_BOX : STBIR_FILTER_TRIANGLE;
+  if (!stbir_resize(image.pixels.data(), image.width, image.height, image.width * channels, resized.data(), resized_w,
+                    resized_h, resized_w * channels, STBIR_TYPE_UINT8, channels, STBIR_ALPHA_CHANNEL_NONE, 0,
+                    STBIR_EDGE_CLAMP, STBIR_EDGE_CLAMP, across, down, STBIR_COLORSPACE_LINEAR, nullptr)) {
     return Status::Error("cannot resize a %dx%d image to %dx%d", image.width, image.height, resized_w, resized_h);
   }
   const int top = plan.crop_top, left = plan.crop_left;

@@ -1,0 +1,95 @@
+// Writes the GraphBuilder models of tests/fuzz/corpus/model_load: small but complete networks that
+// reach every op of the runtime in float and int8, with and without metadata. Skipped in normal runs;
+// after a schema change, write them again with
+//   build/bin/test_fuzz_model_load --no-skip --test-case='write the model_load seeds'
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "residual_net.h"
+#include "support.h"
+
+namespace resq::test {
+namespace {
+
+void Write(const std::string& name, const GraphBuilder& builder) {
+  std::vector<uint8_t> bytes;
+  const Status built = builder.Finish(&bytes);
+  INFO(built.message());
+  REQUIRE(built.ok());
+  PreparedModel check(bytes);  // every seed is a model the runtime accepts and prepares
+  std::ofstream file(std::string(RESQ_FUZZ_DIR) + "/corpus/model_load/" + name, std::ios::binary);
+  file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  REQUIRE(file.good());
+}
+
+GraphBuilder Int8Net(const ResidualNet& net) {
+  std::vector<std::pair<float, float>> ranges;
+  std::pair<float, float> input_range;
+  net.Calibrate({net.RandomInput(1), net.RandomInput(2)}, &ranges, &input_range);
+  return net.BuildInt8(ranges, input_range);
+}
+
+// An int8 input straight into a grouped, dilated, strided convolution with uneven padding, then a padded
+// max pool: the parameters the residual network leaves at their defaults.
+GraphBuilder Int8InputNet() {
+  Random random(5);
+  GraphBuilder b;
+  const Quantization activation{{0.05f}, -3};
+  const TensorId x = b.Input("input", {1, 9, 7, 4}, ElementType::kI8, activation);
+  Conv2DParams conv;
+  conv.kernel_h = 3, conv.kernel_w = 2;
+  conv.stride_h = 2, conv.stride_w = 1;
+  conv.dilation_h = 1, conv.dilation_w = 2;
+  conv.pad_top = 1, conv.pad_left = 0, conv.pad_bottom = 2, conv.pad_right = 1;
+  conv.groups = 2;
+  conv.activation = Activation::kRelu;
+  const TensorId filter =
+      b.ConstantI8("conv/w", {6, 3, 2, 2}, random.Int8s(6 * 3 * 2 * 2, -127, 127), std::vector<float>(6, 0.01f));
+  const TensorId bias = b.ConstantI32("conv/b", {6}, {1, -2, 3, -4, 5, -6});
+  const TensorId y = b.Conv2D("conv", x, filter, bias, conv, Quantization{{0.04f}, -128});
+  Pool2DParams pool;
+  pool.kernel_h = pool.kernel_w = 3;
+  pool.stride_h = pool.stride_w = 2;
+  pool.pad_top = pool.pad_left = pool.pad_bottom = pool.pad_right = 1;
+  const TensorId pooled = b.MaxPool2D("pool", y, pool);
+  const TensorId gap = b.GlobalAveragePool("gap", pooled, Quantization{{0.03f}, -100});
+  const TensorId fc =
+      b.FullyConnected("fc", gap, b.ConstantI8("fc/w", {3, 6}, random.Int8s(18, -127, 127), {0.02f, 0.03f, 0.04f}),
+                       b.ConstantI32("fc/b", {3}, {10, 0, -10}), Activation::kNone, Quantization{{0.1f}, 0});
+  b.Output(b.Dequantize("dequantize", fc));
+  return b;
+}
+
+TEST_CASE("write the model_load seeds" * doctest::skip()) {
+  ResidualNetOptions rgb;
+  rgb.height = rgb.width = 6;
+  rgb.classes = 4;
+  rgb.softmax = true;
+  Write("residual_f32_rgb_softmax.resq", ResidualNet(rgb).BuildFloat());
+  Write("residual_int8_rgb_softmax.resq", Int8Net(ResidualNet(rgb)));
+
+  ResidualNetOptions gray;
+  gray.height = 8, gray.width = 6;
+  gray.channels = 1;
+  gray.classes = 3;
+  ModelMetadata metadata;
+  metadata.grayscale = true;
+  metadata.resize_shorter = 8;
+  metadata.mean = {0.286f};
+  metadata.std = {0.353f};
+  metadata.labels = {"shirt", "shoe", "bag"};
+  GraphBuilder gray_float = ResidualNet(gray).BuildFloat();
+  gray_float.SetMetadata(metadata);
+  Write("residual_f32_gray_metadata.resq", gray_float);
+  GraphBuilder gray_int8 = Int8Net(ResidualNet(gray));
+  gray_int8.SetMetadata(metadata);
+  Write("residual_int8_gray_metadata.resq", gray_int8);
+
+  Write("int8_input_grouped_dilated.resq", Int8InputNet());
+}
+
+}  // namespace
+}  // namespace resq::test

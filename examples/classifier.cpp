@@ -34,12 +34,9 @@ Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels)
 
 Status Classifier::Open(const std::string& model_path, int threads) {
   RESQ_RETURN_IF_ERROR(file_.Open(model_path));
-  Status loaded = runtime_.Load(file_.data(), file_.size());
+  Status loaded = runtime_.Load(file_);
   if (!loaded.ok()) return Status::Error("model '%s': %s", model_path.c_str(), loaded.message().c_str());
-  size_t arena_bytes = 0;
-  RESQ_RETURN_IF_ERROR(runtime_.MeasureArena(threads, &arena_bytes));
-  RESQ_RETURN_IF_ERROR(arena_.Allocate(arena_bytes));
-  RESQ_RETURN_IF_ERROR(runtime_.Prepare(arena_.data(), arena_.size(), threads));
+  RESQ_RETURN_IF_ERROR(runtime_.Prepare(threads));
   RESQ_RETURN_IF_ERROR(InputSpecOf(runtime_, &spec_));
   if (runtime_.input().type != ElementType::kF32) {
     return Status::Error("model '%s' takes %s input; the examples feed f32 images", model_path.c_str(),

@@ -44,7 +44,6 @@ class Classifier {
 
  private:
   ModelFile file_;
-  AlignedBuffer arena_;
   Runtime runtime_;
   InputSpec spec_;
   bool ends_in_softmax_ = false;

@@ -55,9 +55,26 @@ schema::NodeT& NodeNamed(ModelT& model, const std::string& name) {
   throw 0;
 }
 
+// A converted stem as resq-convert writes it for few input channels: int8 Im2Col, then a 1x1 convolution.
+std::vector<uint8_t> GatheredStemBytes() {
+  GraphBuilder b;
+  const Quantization q{{0.05f}, 3};
+  const TensorId x = b.Input("x", {1, 6, 6, 3}, ElementType::kI8, q);
+  Pool2DParams window;
+  window.kernel_h = window.kernel_w = 3;
+  window.stride_h = window.stride_w = 2;
+  window.pad_top = window.pad_left = window.pad_bottom = window.pad_right = 1;
+  const TensorId rows = b.Im2Col("stem/im2col", x, window);
+  const TensorId y = b.Conv2D("stem", rows, b.ConstantI8("w", {4, 1, 1, 27}, std::vector<int8_t>(4 * 27, 1), {0.01f, 0.01f, 0.01f, 0.01f}),
+                              b.ConstantI32("b", {4}, {0, 0, 0, 0}), Conv2DParams(), Quantization{{0.1f}, 0});
+  b.Output(y);
+  std::vector<uint8_t> bytes;
+  REQUIRE(b.Finish(&bytes).ok());
+  return bytes;
+}
+
 // Unpacks a good model, lets `edit` break it, packs it again and returns Load's message ("" if accepted).
-std::string LoadEdited(bool quantized, const std::function<void(ModelT&)>& edit) {
-  const std::vector<uint8_t> good = Bytes(quantized);
+std::string LoadEdited(const std::vector<uint8_t>& good, const std::function<void(ModelT&)>& edit) {
   std::unique_ptr<ModelT> model = schema::UnPackSizePrefixedModel(good.data());
   edit(*model);
   flatbuffers::FlatBufferBuilder fbb;
@@ -65,6 +82,10 @@ std::string LoadEdited(bool quantized, const std::function<void(ModelT&)>& edit)
   const std::vector<uint8_t> bad(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
   Runtime runtime;
   return runtime.Load(bad.data(), bad.size()).message();
+}
+
+std::string LoadEdited(bool quantized, const std::function<void(ModelT&)>& edit) {
+  return LoadEdited(Bytes(quantized), edit);
 }
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -155,6 +176,20 @@ TEST_CASE("a node reading a tensor before it is produced") {
 TEST_CASE("a tensor index that does not exist") {
   CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").inputs[0] = 9999; }),
                  "node 1 'layer1': input tensor 9999 does not exist"));
+}
+
+TEST_CASE("an Im2Col with a broken window, shape or quantization") {
+  const std::vector<uint8_t> good = GatheredStemBytes();
+  CHECK(LoadEdited(good, [](ModelT&) {}) == "");
+  CHECK(Contains(LoadEdited(good, [](ModelT& m) { NodeNamed(m, "stem/im2col").op.AsIm2Col()->kernel_h = 0; }),
+                 "node 0 'stem/im2col' (Im2Col): kernel 0x3 is outside 1..64"));
+  CHECK(Contains(LoadEdited(good, [](ModelT& m) { NodeNamed(m, "stem/im2col").op.AsIm2Col()->stride_w = -2; }),
+                 "node 0 'stem/im2col' (Im2Col): stride 2x-2 is outside 1..64"));
+  CHECK(Contains(LoadEdited(good, [](ModelT& m) { TensorNamed(m, "stem/im2col").shape[3] = 26; }),
+                 "output 'stem/im2col' has shape 1x3x3x26, expected 1x3x3x27"));
+  // Its padding is the input's zero point: an output read with other parameters would shift every value.
+  CHECK(Contains(LoadEdited(good, [](ModelT& m) { TensorNamed(m, "stem/im2col").quantization->zero_point = 4; }),
+                 "node 0 'stem/im2col' (Im2Col): output must keep the input's scale and zero point"));
 }
 
 }  // namespace

@@ -46,6 +46,10 @@ class ConvTester {
   ConvTester& padding(int p) { return padding(p, p, p, p); }
   ConvTester& groups(int g) { g_.groups = g; return *this; }
   ConvTester& relu() { g_.relu = true; return *this; }
+  // Builds the convolution as the converter does for few input channels: Im2Col, then a 1x1 convolution
+  // over the gathered rows with the same filter bytes. Checked against the same direct reference.
+  ConvTester& gathered() { gathered_ = true; return *this; }
+  ConvTester& threads(int n) { threads_ = n; return *this; }
 
   void check() const {
     checkF32();
@@ -54,15 +58,25 @@ class ConvTester {
 
   Conv2DParams params() const {
     Conv2DParams p;
+    p.groups = g_.groups;
+    p.activation = g_.relu ? Activation::kRelu : Activation::kNone;
+    if (gathered_) return p;
     p.kernel_h = g_.kernel_h, p.kernel_w = g_.kernel_w, p.stride_h = g_.stride_h, p.stride_w = g_.stride_w;
     p.dilation_h = g_.dilation_h, p.dilation_w = g_.dilation_w;
     p.pad_top = g_.pad_top, p.pad_left = g_.pad_left, p.pad_bottom = g_.pad_bottom, p.pad_right = g_.pad_right;
-    p.groups = g_.groups;
-    p.activation = g_.relu ? Activation::kRelu : Activation::kNone;
     return p;
   }
   std::vector<int> filter_shape() const {
+    if (gathered_) return {g_.out_channels, 1, 1, g_.kernel_h * g_.kernel_w * g_.in_channels};
     return {g_.out_channels, g_.kernel_h, g_.kernel_w, g_.in_channels / g_.groups};
+  }
+  // The convolution's input: x itself, or its gathered windows.
+  TensorId ConvInput(GraphBuilder& builder, TensorId x) const {
+    if (!gathered_) return x;
+    Pool2DParams window;
+    window.kernel_h = g_.kernel_h, window.kernel_w = g_.kernel_w, window.stride_h = g_.stride_h, window.stride_w = g_.stride_w;
+    window.pad_top = g_.pad_top, window.pad_left = g_.pad_left, window.pad_bottom = g_.pad_bottom, window.pad_right = g_.pad_right;
+    return builder.Im2Col("im2col", x, window);
   }
   size_t filter_size() const { return size_t{1} * g_.out_channels * g_.kernel_h * g_.kernel_w * (g_.in_channels / g_.groups); }
 
@@ -73,10 +87,10 @@ class ConvTester {
     const auto b = random.Floats(g_.out_channels, -1, 1);
     GraphBuilder builder;
     const TensorId in = builder.Input("x", {1, g_.height, g_.width, g_.in_channels}, ElementType::kF32);
-    const TensorId y = builder.Conv2D("conv", in, builder.ConstantF32("w", filter_shape(), w),
+    const TensorId y = builder.Conv2D("conv", ConvInput(builder, in), builder.ConstantF32("w", filter_shape(), w),
                                       builder.ConstantF32("b", {g_.out_channels}, b), params());
     builder.Output(y);
-    PreparedModel model(builder);
+    PreparedModel model(builder, threads_);
     CheckClose(model.RunF32(x), ConvF32(g_, x, w, b));
   }
 
@@ -98,17 +112,20 @@ class ConvTester {
     GraphBuilder builder;
     const TensorId in =
         builder.Input("x", {1, g_.height, g_.width, g_.in_channels}, ElementType::kI8, Per(q.input_scale, q.input_zero_point));
-    const TensorId y = builder.Conv2D("conv", in, builder.ConstantI8("w", filter_shape(), w, q.filter_scales),
+    const TensorId y = builder.Conv2D("conv", ConvInput(builder, in),
+                                      builder.ConstantI8("w", filter_shape(), w, q.filter_scales),
                                       builder.ConstantI32("b", {g_.out_channels}, b), params(),
                                       Per(q.output_scale, q.output_zero_point));
     builder.Output(y);
-    PreparedModel model(builder);
+    PreparedModel model(builder, threads_);
     // Exact: XNNPACK's qc8 kernels requantize in fp32 exactly as the reference does.
     CheckInt8(model.RunI8(x), ConvQc8(g_, q, x, w, b));
   }
 
  private:
   ConvGeometry g_;
+  bool gathered_ = false;
+  int threads_ = 1;
 };
 
 TEST_CASE("conv 1x1 stride 1") { ConvTester().input(5, 6, 16).output_channels(24).check(); }
@@ -119,6 +136,18 @@ TEST_CASE("conv 3x3 stride 1 padding 1 relu") {
 TEST_CASE("conv 3x3 stride 2 matches reference") { ConvTester().input(7, 7, 16).output_channels(8).kernel(3, 3).stride(2).padding(1).check(); }
 TEST_CASE("conv 7x7 stride 2 stem on 3 channels") {
   ConvTester().input(23, 21, 3).output_channels(16).kernel(7, 7).stride(2).padding(3).relu().check();
+}
+TEST_CASE("im2col + 1x1 conv is the 7x7 stride 2 stem, bit for bit in int8") {
+  ConvTester().input(23, 21, 3).output_channels(16).kernel(7, 7).stride(2).padding(3).relu().gathered().check();
+}
+TEST_CASE("im2col + 1x1 conv: one channel, 3x3, padding 1 (the Fashion-MNIST stem)") {
+  ConvTester().input(9, 8, 1).output_channels(12).kernel(3, 3).padding(1).gathered().check();
+}
+TEST_CASE("im2col + 1x1 conv: asymmetric padding, rectangular kernel, 4 channels") {
+  ConvTester().input(10, 7, 4).output_channels(9).kernel(3, 2).stride(2).padding(0, 1, 2, 0).gathered().check();
+}
+TEST_CASE("im2col + 1x1 conv: windows wider than the picture, 2 threads share the rows") {
+  ConvTester().input(5, 3, 2).output_channels(8).kernel(5, 5).padding(2).gathered().threads(2).check();
 }
 TEST_CASE("conv channels not a multiple of 8") { ConvTester().input(6, 5, 13).output_channels(11).kernel(3, 3).padding(1).check(); }
 TEST_CASE("conv asymmetric padding") { ConvTester().input(6, 6, 4).output_channels(5).kernel(3, 3).stride(2).padding(0, 0, 1, 1).check(); }

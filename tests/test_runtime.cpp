@@ -1,7 +1,15 @@
 // The runtime end to end on a residual network: float against int8, thread counts, arena sizing, inputs.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cctype>
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "model_check.h"
 #include "residual_net.h"
@@ -96,6 +104,107 @@ TEST_CASE("an arena that is too small is refused with the exact size needed") {
   CHECK(runtime.Prepare(arena.data(), need, 1).ok());
   CHECK(runtime.xnnpack_bytes() > 0);
   CHECK(runtime.Invoke().ok());
+}
+
+TEST_CASE("an arena the runtime maps itself gives the measured size and the same outputs") {
+  ResidualNetOptions options;
+  options.height = options.width = 32;
+  ResidualNet net(options);
+  std::vector<std::pair<float, float>> ranges;
+  std::pair<float, float> input_range;
+  net.Calibrate({net.RandomInput(1)}, &ranges, &input_range);
+  for (bool quantized : {false, true}) {
+    const GraphBuilder builder = quantized ? net.BuildInt8(ranges, input_range) : net.BuildFloat();
+    for (int threads : {1, 2}) {
+      PreparedModel measured(builder, threads);
+      Runtime owned;
+      REQUIRE(owned.Load(measured.bytes.data(), measured.bytes.size()).ok());
+      REQUIRE(owned.Prepare(threads).ok());
+      CHECK(owned.arena_bytes() == measured.arena.size());
+      const std::vector<float> input = net.RandomInput(7);
+      REQUIRE(owned.SetInput(input.data(), input.size()).ok());
+      REQUIRE(owned.Invoke().ok());
+      const auto* out = static_cast<const float*>(owned.output().data);
+      CHECK(std::vector<float>(out, out + owned.output().elements) == measured.RunF32(input));
+      REQUIRE(owned.Prepare(threads).ok());  // again: the first arena is unmapped, a new one made
+      CHECK(owned.Invoke().ok());
+    }
+  }
+}
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("resq_test_" + std::to_string(getpid()) + "_" + name)).string();
+}
+
+// Resident bytes of the mapping that starts at `address`, from /proc/self/smaps; -1 if not found.
+long ResidentKiB(const void* address) {
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    if (line.find('-') != std::string::npos && std::isxdigit(static_cast<unsigned char>(line[0]))) {
+      inside = std::stoull(line.substr(0, line.find('-')), nullptr, 16) == reinterpret_cast<uintptr_t>(address);
+    } else if (inside && line.rfind("Rss:", 0) == 0) {
+      return std::stol(line.substr(4));
+    }
+  }
+  return -1;
+}
+
+// qemu-user ignores madvise (a hint it may drop): whether released pages leave this process at all.
+bool ReleasedPagesLeave(const std::string& path, size_t bytes) {
+  const int fd = open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  void* map = mmap(nullptr, bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  REQUIRE(map != MAP_FAILED);
+  volatile uint8_t sum = 0;
+  for (size_t i = 0; i < bytes; i += 4096) sum = sum + static_cast<const uint8_t*>(map)[i];
+  madvise(map, bytes, MADV_DONTNEED);
+  const long resident = ResidentKiB(map);
+  munmap(map, bytes);
+  return resident >= 0 && resident < static_cast<long>(bytes / 1024 / 2);
+}
+
+TEST_CASE("a model loaded from its file gives back the weight pages XNNPACK has packed") {
+  // Eight 1x1 convolutions of 256 x 256 float weights: 2 MiB of weights, 256 KiB each.
+  GraphBuilder builder;
+  Random random(5);
+  TensorId x = builder.Input("x", {1, 4, 4, 256}, ElementType::kF32);
+  for (int i = 0; i < 8; ++i) {
+    const std::string name = "conv" + std::to_string(i);
+    x = builder.Conv2D(name, x, builder.ConstantF32(name + "/w", {256, 1, 1, 256}, random.Floats(256 * 256, -0.1f, 0.1f)),
+                       builder.ConstantF32(name + "/b", {256}, random.Floats(256, -0.1f, 0.1f)), Conv2DParams());
+  }
+  builder.Output(x);
+  PreparedModel in_memory(builder);
+  const std::string path = TempPath("weights.resq");
+  {
+    std::ofstream file(path, std::ios::binary);
+    file.write(reinterpret_cast<const char*>(in_memory.bytes.data()), in_memory.bytes.size());
+  }
+  ModelFile file;
+  REQUIRE(file.Open(path).ok());
+  Runtime runtime;
+  REQUIRE(runtime.Load(file).ok());
+  const long file_kib = static_cast<long>(file.size() / 1024);
+  const bool releases = ReleasedPagesLeave(path, file.size());
+  if (!releases) MESSAGE("madvise(MADV_DONTNEED) releases nothing here (qemu-user?): residency not checked");
+  const std::vector<float> input = random.Floats(4 * 4 * 256, -1, 1);
+  for (int round = 0; round < 2; ++round) {  // the second Prepare packs weights read again from the file
+    REQUIRE(runtime.Prepare(1).ok());
+    const long resident = ResidentKiB(file.data());
+    INFO("model mapping: " << resident << " KiB resident of " << file_kib << " KiB");
+    if (releases) {
+      CHECK(resident >= 0);
+      CHECK(resident < file_kib / 4);
+    }
+    REQUIRE(runtime.SetInput(input.data(), input.size()).ok());
+    REQUIRE(runtime.Invoke().ok());
+    const auto* out = static_cast<const float*>(runtime.output().data);
+    CHECK(std::vector<float>(out, out + runtime.output().elements) == in_memory.RunF32(input));
+  }
+  std::remove(path.c_str());
 }
 
 TEST_CASE("an int8 input skips the quantize step and matches the float input it encodes") {

@@ -144,6 +144,22 @@ TensorId GraphBuilder::MaxPool2D(const std::string& name, TensorId x, const Pool
   return AddNode(std::move(node), out, type(x), keep);
 }
 
+TensorId GraphBuilder::Im2Col(const std::string& name, TensorId x, const Pool2DParams& p) {
+  const std::vector<int>& in = shape(x);
+  std::vector<int> out = in;
+  if (in.size() != 4) {
+    Fail("im2col '" + name + "' needs a 1xHxWxC input");
+  } else {
+    out[1] = SlidingOutput(in[1], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, 1);
+    out[2] = SlidingOutput(in[2], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, 1);
+    out[3] = p.kernel_h * p.kernel_w * in[3];
+    if (out[1] < 1 || out[2] < 1) Fail("im2col '" + name + "': kernel larger than its padded input " + ShapeString(in));
+  }
+  Node node{name, OpKind::kIm2Col, {x}, 0, {}, p, Activation::kNone};
+  const Quantization keep = tensors_[x].quantization;
+  return AddNode(std::move(node), out, type(x), keep);
+}
+
 TensorId GraphBuilder::GlobalAveragePool(const std::string& name, TensorId x, const Quantization& output) {
   const std::vector<int>& in = shape(x);
   if (in.size() != 4) Fail("global average pool '" + name + "' needs a 1xHxWxC input");
@@ -212,6 +228,19 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
   const MemoryPlan plan = PlanMemory(buffers, kArenaAlignment);
 
   flatbuffers::FlatBufferBuilder fbb(1 << 16);
+  // Weights first: flatbuffers builds back to front, so they fill the end of the file in tensor order and
+  // every table lies before them. Once the runtime has packed a weight and released its pages, reading the
+  // tables of later nodes does not map those pages again (the kernel maps up to 64 KiB around a fault).
+  std::vector<flatbuffers::Offset<flatbuffers::Vector<float>>> f32(tensors_.size());
+  std::vector<flatbuffers::Offset<flatbuffers::Vector<int8_t>>> i8(tensors_.size());
+  std::vector<flatbuffers::Offset<flatbuffers::Vector<int32_t>>> i32(tensors_.size());
+  for (size_t t = tensors_.size(); t-- > 0;) {
+    const Tensor& tensor = tensors_[t];
+    if (!tensor.constant) continue;
+    if (tensor.type == ElementType::kF32) f32[t] = fbb.CreateVector(tensor.f32);
+    if (tensor.type == ElementType::kI8) i8[t] = fbb.CreateVector(tensor.i8);
+    if (tensor.type == ElementType::kI32) i32[t] = fbb.CreateVector(tensor.i32);
+  }
   std::vector<flatbuffers::Offset<schema::Tensor>> tensors;
   for (size_t t = 0; t < tensors_.size(); ++t) {
     const Tensor& tensor = tensors_[t];
@@ -219,13 +248,10 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
     if (!tensor.quantization.scale.empty()) {
       quantization = schema::CreateQuantizationDirect(fbb, &tensor.quantization.scale, tensor.quantization.zero_point);
     }
-    const auto f32 = tensor.constant && tensor.type == ElementType::kF32 ? fbb.CreateVector(tensor.f32) : 0;
-    const auto i8 = tensor.constant && tensor.type == ElementType::kI8 ? fbb.CreateVector(tensor.i8) : 0;
-    const auto i32 = tensor.constant && tensor.type == ElementType::kI32 ? fbb.CreateVector(tensor.i32) : 0;
     const uint64_t offset = buffer_of[t] >= 0 ? plan.offsets[buffer_of[t]] : 0;
     tensors.push_back(schema::CreateTensor(fbb, fbb.CreateString(tensor.name), fbb.CreateVector(tensor.shape),
-                                           static_cast<schema::ElementType>(tensor.type), quantization, f32, i8, i32,
-                                           offset));
+                                           static_cast<schema::ElementType>(tensor.type), quantization, f32[t], i8[t],
+                                           i32[t], offset));
   }
   std::vector<flatbuffers::Offset<schema::Node>> nodes;
   for (const Node& node : nodes_) {
@@ -270,6 +296,12 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
       case OpKind::kSoftmax:
         type = schema::Op::Softmax;
         op = schema::CreateSoftmax(fbb).Union();
+        break;
+      case OpKind::kIm2Col:
+        type = schema::Op::Im2Col;
+        op = schema::CreateIm2Col(fbb, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
+                                  p.pad_bottom, p.pad_right)
+                 .Union();
         break;
     }
     const std::vector<uint32_t> outputs = {node.output};

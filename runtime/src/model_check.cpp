@@ -121,6 +121,7 @@ class NodeChecker {
       case schema::Op::Quantize: return CheckConvert(ElementType::F32, ElementType::I8);
       case schema::Op::Dequantize: return CheckConvert(ElementType::I8, ElementType::F32);
       case schema::Op::Softmax: return CheckSoftmax();
+      case schema::Op::Im2Col: return CheckIm2Col(*node_.op_as_Im2Col());
       default: return Fail("unknown op type %d", static_cast<int>(node_.op_type()));
     }
   }
@@ -261,6 +262,31 @@ class NodeChecker {
     const int out_w = (padded_w - kw) / pool.stride_w() + 1;
     RESQ_RETURN_IF_ERROR(ExpectType(Out(), "output", x.type()));
     RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, out_h, out_w, Dim(x, 3)}));
+    return ExpectSameQuantization(x, Out());
+  }
+
+  Status CheckIm2Col(const schema::Im2Col& window) {
+    RESQ_RETURN_IF_ERROR(Arity(1));
+    const schema::Tensor& x = In(0);
+    RESQ_RETURN_IF_ERROR(ExpectImage(x));
+    const int kh = window.kernel_h(), kw = window.kernel_w();
+    if (kh < 1 || kw < 1 || kh > kMaxKernel || kw > kMaxKernel) return Fail("kernel %dx%d is outside 1..%d", kh, kw, kMaxKernel);
+    if (window.stride_h() < 1 || window.stride_w() < 1 || window.stride_h() > kMaxStride ||
+        window.stride_w() > kMaxStride) {
+      return Fail("stride %dx%d is outside 1..%d", window.stride_h(), window.stride_w(), kMaxStride);
+    }
+    for (int pad : {window.pad_top(), window.pad_left(), window.pad_bottom(), window.pad_right()}) {
+      if (pad < 0 || pad > kMaxPadding) return Fail("padding %d is outside 0..%d", pad, kMaxPadding);
+    }
+    const int padded_h = Dim(x, 1) + window.pad_top() + window.pad_bottom();
+    const int padded_w = Dim(x, 2) + window.pad_left() + window.pad_right();
+    if (padded_h < kh || padded_w < kw) return Fail("kernel is larger than the padded input");
+    const int out_h = (padded_h - kh) / window.stride_h() + 1;
+    const int out_w = (padded_w - kw) / window.stride_w() + 1;
+    const int64_t row = int64_t{kh} * kw * Dim(x, 3);
+    if (row > kMaxDim) return Fail("rows of %lld values are too long", static_cast<long long>(row));
+    RESQ_RETURN_IF_ERROR(ExpectType(Out(), "output", x.type()));
+    RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, out_h, out_w, static_cast<int>(row)}));
     return ExpectSameQuantization(x, Out());
   }
 

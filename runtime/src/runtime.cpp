@@ -3,12 +3,19 @@
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
 #include "arena_allocator.h"
+#include "im2col.h"
 #include "model_check.h"
 #include "operators.h"
+#include "resq/buffer.h"
 
 namespace resq {
 namespace {
@@ -34,6 +41,20 @@ TensorView ViewOf(const schema::Tensor& tensor) {
   return view;
 }
 
+// Bytes of a constant tensor's data in the model, or an empty span for activations.
+struct Span {
+  uintptr_t begin = 0, end = 0;
+};
+Span DataSpan(const schema::Tensor& tensor) {
+  if (tensor.data_f32()) return {reinterpret_cast<uintptr_t>(tensor.data_f32()->data()),
+                                 reinterpret_cast<uintptr_t>(tensor.data_f32()->data() + tensor.data_f32()->size())};
+  if (tensor.data_i8()) return {reinterpret_cast<uintptr_t>(tensor.data_i8()->data()),
+                                reinterpret_cast<uintptr_t>(tensor.data_i8()->data() + tensor.data_i8()->size())};
+  if (tensor.data_i32()) return {reinterpret_cast<uintptr_t>(tensor.data_i32()->data()),
+                                 reinterpret_cast<uintptr_t>(tensor.data_i32()->data() + tensor.data_i32()->size())};
+  return {};
+}
+
 pthreadpool_t CreatePool(int threads) { return threads > 1 ? pthreadpool_create(threads) : nullptr; }
 
 }  // namespace
@@ -49,12 +70,16 @@ const char* ElementTypeName(ElementType type) {
   return "unknown";
 }
 
+// An XNNPACK operator (allocated in the arena, never deleted: it dies with the arena), or, when op is
+// null, an Im2Col the runtime computes itself.
+struct Runtime::Step {
+  xnn_operator* op = nullptr;
+  Im2ColStep im2col;
+};
+
 Runtime::Runtime() = default;
 
-Runtime::~Runtime() {
-  DeleteOperators();
-  if (pool_) pthreadpool_destroy(pool_);
-}
+Runtime::~Runtime() { Unprepare(); }
 
 size_t Runtime::node_count() const { return model_ ? model_->nodes()->size() : 0; }
 
@@ -63,93 +88,131 @@ Status Runtime::Load(const void* model_data, size_t model_bytes) {
   const schema::Model* model = nullptr;
   RESQ_RETURN_IF_ERROR(CheckModel(model_data, model_bytes, &model));
   model_ = model;
+  model_data_ = static_cast<const uint8_t*>(model_data);
+  model_bytes_ = model_bytes;
   for (const schema::Tensor* tensor : *model->tensors()) tensors_.push_back(ViewOf(*tensor));
   for (const schema::Node* node : *model->nodes()) node_outputs_.push_back(tensors_[node->outputs()->Get(0)]);
   input_ = tensors_[model->inputs()->Get(0)];
   for (uint32_t t : *model->outputs()) outputs_.push_back(tensors_[t]);
+  activation_bytes_ = ActivationBytes(*model);
+  for (const schema::Tensor* tensor : *model->tensors()) {
+    const Span data = DataSpan(*tensor);
+    if (data.end == data.begin) continue;
+    weights_.begin = weights_.end == 0 ? data.begin : std::min(weights_.begin, data.begin);
+    weights_.end = std::max(weights_.end, data.end);
+  }
   return Status::Ok();
 }
 
-Status Runtime::CreateOperators(uint8_t* activations, std::vector<xnn_operator*>* ops, pthreadpool* pool) {
-  const auto& tensors = *model_->tensors();
-  for (const schema::Node* node : *model_->nodes()) {
-    OperatorArgs args;
-    args.node = node;
-    args.pool = pool;
-    for (uint32_t t : *node->inputs()) {
-      const schema::Tensor* tensor = tensors.Get(t);
-      args.inputs.push_back(tensor);
-      if (tensor->data_f32()) {
-        args.input_data.push_back(tensor->data_f32()->data());
-      } else if (tensor->data_i8()) {
-        args.input_data.push_back(tensor->data_i8()->data());
-      } else if (tensor->data_i32()) {
-        args.input_data.push_back(tensor->data_i32()->data());
-      } else {
-        args.input_data.push_back(activations + tensor->arena_offset());
-      }
-    }
-    args.output = tensors.Get(node->outputs()->Get(0));
-    args.output_data = activations + args.output->arena_offset();
-    xnn_operator_t op = nullptr;
-    RESQ_RETURN_IF_ERROR(CreateOperator(args, &op));
-    ops->push_back(op);
-  }
+Status Runtime::Load(const ModelFile& file) {
+  RESQ_RETURN_IF_ERROR(Load(file.data(), file.size()));
+  release_weight_pages_ = true;
   return Status::Ok();
+}
+
+Status Runtime::CreateStep(size_t node_index, uint8_t* activations, pthreadpool* pool, Step* step) {
+  const auto& tensors = *model_->tensors();
+  const schema::Node* node = model_->nodes()->Get(node_index);
+  OperatorArgs args;
+  args.node = node;
+  args.pool = pool;
+  for (uint32_t t : *node->inputs()) {
+    const schema::Tensor* tensor = tensors.Get(t);
+    args.inputs.push_back(tensor);
+    if (tensor->data_f32()) {
+      args.input_data.push_back(tensor->data_f32()->data());
+    } else if (tensor->data_i8()) {
+      args.input_data.push_back(tensor->data_i8()->data());
+    } else if (tensor->data_i32()) {
+      args.input_data.push_back(tensor->data_i32()->data());
+    } else {
+      args.input_data.push_back(activations + tensor->arena_offset());
+    }
+  }
+  args.output = tensors.Get(node->outputs()->Get(0));
+  args.output_data = activations + args.output->arena_offset();
+  *step = Step();
+  if (node->op_type() == schema::Op::Im2Col) {
+    step->im2col = PlanIm2Col(args);
+    return Status::Ok();
+  }
+  RESQ_RETURN_IF_ERROR(CreateOperator(args, &step->op));
+  ReleaseWeightPages(node_index);
+  return Status::Ok();
+}
+
+void Runtime::ReleaseWeightPages(size_t node_index) const {
+  if (!release_weight_pages_) return;
+  for (uint32_t t : *model_->nodes()->Get(node_index)->inputs()) {
+    const Span data = DataSpan(*model_->tensors()->Get(t));
+    if (data.end > data.begin) ReleasePages(data.begin, data.end);
+  }
+}
+
+void Runtime::ReleasePages(uintptr_t begin, uintptr_t end) const {
+  // Whole pages around the span: a neighbour's bytes that share them are simply read again from the
+  // file when needed, since an unwritten private file mapping always reads the file.
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t model_begin = reinterpret_cast<uintptr_t>(model_data_);
+  const uintptr_t first = std::max(begin, model_begin) / page * page;
+  const uintptr_t last = (std::min(end, model_begin + model_bytes_) + page - 1) / page * page;
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 Status Runtime::MeasureArena(int threads, size_t* arena_bytes) {
   if (!model_) return Status::Error("MeasureArena before Load");
   if (threads < 1) return Status::Error("threads must be at least 1, got %d", threads);
   RESQ_RETURN_IF_ERROR(InitializeXnnpack());
-  // Create every operator once for real, on the heap, and count what an arena would have held.
-  const size_t activation_bytes = ActivationBytes(*model_);
+  // Create every operator once for real, on the heap, and count what an arena would have held. Each is
+  // deleted at once, so at most one operator's packed weights are on the heap at a time.
   void* activations = nullptr;
-  if (posix_memalign(&activations, kArenaAlignment, activation_bytes) != 0) {
-    return Status::Error("out of memory: %zu bytes of activations", activation_bytes);
+  if (posix_memalign(&activations, kArenaAlignment, activation_bytes_) != 0) {
+    return Status::Error("out of memory: %zu bytes of activations", activation_bytes_);
   }
   pthreadpool_t pool = CreatePool(threads);
   ArenaAllocator counter;
-  std::vector<xnn_operator*> ops;
   Status status;
   {
     ScopedArena scope(&counter);
-    status = CreateOperators(static_cast<uint8_t*>(activations), &ops, pool);
-    for (xnn_operator* op : ops) xnn_delete_operator(op);
+    for (size_t n = 0; n < node_count() && status.ok(); ++n) {
+      Step step;
+      status = CreateStep(n, static_cast<uint8_t*>(activations), pool, &step);
+      if (step.op) xnn_delete_operator(step.op);
+    }
   }
   if (pool) pthreadpool_destroy(pool);
   std::free(activations);
   RESQ_RETURN_IF_ERROR(status);
-  *arena_bytes = activation_bytes + counter.used();
+  *arena_bytes = activation_bytes_ + counter.used();
   return Status::Ok();
 }
 
-Status Runtime::Prepare(void* arena, size_t arena_bytes, int threads) {
+Status Runtime::PrepareSteps(void* arena, size_t arena_bytes, int threads, bool* too_small) {
+  *too_small = false;
   if (!model_) return Status::Error("Prepare before Load");
   if (threads < 1) return Status::Error("threads must be at least 1, got %d", threads);
   if (reinterpret_cast<uintptr_t>(arena) % kArenaAlignment != 0) {
     return Status::Error("arena must be %zu-byte aligned", kArenaAlignment);
   }
   RESQ_RETURN_IF_ERROR(InitializeXnnpack());
-  DeleteOperators();
-  prepared_ = false;
-  if (pool_) pthreadpool_destroy(pool_);
+  Unprepare();
   pool_ = CreatePool(threads);
 
-  const size_t activation_bytes = ActivationBytes(*model_);
   auto* base = static_cast<uint8_t*>(arena);
-  const size_t xnnpack_capacity = arena_bytes > activation_bytes ? arena_bytes - activation_bytes : 0;
-  allocator_ = std::make_unique<ArenaAllocator>(base + activation_bytes, xnnpack_capacity);
+  const size_t xnnpack_capacity = arena_bytes > activation_bytes_ ? arena_bytes - activation_bytes_ : 0;
+  allocator_ = std::make_unique<ArenaAllocator>(base + activation_bytes_, xnnpack_capacity);
   Status status;
   {
     ScopedArena scope(allocator_.get());
-    status = CreateOperators(base, &operators_, pool_);
+    steps_.resize(node_count());
+    for (size_t n = 0; n < node_count() && status.ok(); ++n) status = CreateStep(n, base, pool_, &steps_[n]);
   }
-  if (!status.ok() || allocator_->overflowed() || arena_bytes < activation_bytes) {
-    DeleteOperators();
-    size_t need = 0;
-    RESQ_RETURN_IF_ERROR(MeasureArena(threads, &need));
-    if (need > arena_bytes) return Status::Error("arena too small: need %zu bytes, have %zu", need, arena_bytes);
+  if (allocator_->overflowed() || arena_bytes < activation_bytes_) {
+    *too_small = true;
+    status = Status::Error("arena too small");
+  }
+  if (!status.ok()) {
+    steps_.clear();
     return status;
   }
   xnnpack_bytes_ = allocator_->used();
@@ -161,15 +224,64 @@ Status Runtime::Prepare(void* arena, size_t arena_bytes, int threads) {
   for (size_t n = 0; n < node_outputs_.size(); ++n) node_outputs_[n] = tensors_[model_->nodes()->Get(n)->outputs()->Get(0)];
   input_ = tensors_[model_->inputs()->Get(0)];
   for (size_t o = 0; o < outputs_.size(); ++o) outputs_[o] = tensors_[model_->outputs()->Get(o)];
+  // Once more, all weights at once and after the last read of a table: a kernel that caches the file in
+  // large folios maps a whole folio back on a fault in any of its pages (a later node's table or weights),
+  // which brings back pages released above.
+  if (release_weight_pages_) ReleasePages(weights_.begin, weights_.end);
   prepared_ = true;
   return Status::Ok();
 }
 
-void Runtime::DeleteOperators() {
-  // Every byte XNNPACK allocated for these operators lies in the arena (Prepare fails otherwise), so
+Status Runtime::Prepare(void* arena, size_t arena_bytes, int threads) {
+  bool too_small = false;
+  const Status status = PrepareSteps(arena, arena_bytes, threads, &too_small);
+  if (!too_small) return status;
+  size_t need = 0;
+  RESQ_RETURN_IF_ERROR(MeasureArena(threads, &need));
+  return Status::Error("arena too small: need %zu bytes, have %zu", need, arena_bytes);
+}
+
+Status Runtime::Prepare(int threads) {
+  if (!model_) return Status::Error("Prepare before Load");
+  Unprepare();
+  // Packed weights take about as many bytes as the model's (int8: plus int32 biases and float scales per
+  // 8-channel block; f32: the same floats): twice the model plus 64 MiB of indirection buffers is ample,
+  // and untouched pages of the reservation cost nothing. A model that needs more is measured first.
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  size_t reserve = AlignUp(activation_bytes_ + 2 * model_bytes_ + (size_t{64} << 20), page);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    void* arena = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena == MAP_FAILED) return Status::Error("cannot map an arena of %zu bytes: %s", reserve, std::strerror(errno));
+    bool too_small = false;
+    const Status status = PrepareSteps(arena, reserve, threads, &too_small);
+    if (status.ok()) {
+      const size_t used = AlignUp(arena_bytes(), page);
+      if (used < reserve) munmap(static_cast<uint8_t*>(arena) + used, reserve - used);
+      owned_arena_ = arena;
+      owned_arena_bytes_ = std::min(used, reserve);
+      return status;
+    }
+    munmap(arena, reserve);
+    if (!too_small) return status;
+    RESQ_RETURN_IF_ERROR(MeasureArena(threads, &reserve));
+    reserve = AlignUp(reserve, page);
+  }
+  return Status::Error("the arena measured for this model was still too small");
+}
+
+void Runtime::Unprepare() {
+  // Every byte XNNPACK allocated for the operators lies in the arena (Prepare fails otherwise), so
   // dropping them needs no xnn_delete_operator: that would only read the arena, which the caller may
   // already have freed, to release blocks that the arena owns anyway.
-  operators_.clear();
+  steps_.clear();
+  prepared_ = false;
+  xnnpack_bytes_ = 0;
+  if (pool_) pthreadpool_destroy(pool_);
+  pool_ = nullptr;
+  allocator_.reset();
+  if (owned_arena_) munmap(owned_arena_, owned_arena_bytes_);
+  owned_arena_ = nullptr;
+  owned_arena_bytes_ = 0;
 }
 
 Status Runtime::SetInput(const float* data, size_t elements) {
@@ -199,9 +311,11 @@ Status Runtime::SetInput(const int8_t* data, size_t elements) {
 
 Status Runtime::Invoke(InvokeObserver* observer) {
   if (!prepared_) return Status::Error("Invoke before Prepare");
-  for (size_t n = first_step_; n < operators_.size(); ++n) {
+  for (size_t n = first_step_; n < steps_.size(); ++n) {
     if (observer) observer->BeforeStep(n);
-    if (xnn_run_operator(operators_[n], pool_) != xnn_status_success) {
+    if (!steps_[n].op) {
+      RunIm2Col(steps_[n].im2col, pool_);
+    } else if (xnn_run_operator(steps_[n].op, pool_) != xnn_status_success) {
       const auto* name = model_->nodes()->Get(n)->name();
       return Status::Error("node %zu '%s': XNNPACK failed to run it", n, name ? name->c_str() : "?");
     }

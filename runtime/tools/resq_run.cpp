@@ -17,12 +17,8 @@ resq::Status Run(const std::string& model_path, const std::string& input_path, c
   resq::ModelFile file;
   RESQ_RETURN_IF_ERROR(file.Open(model_path));
   resq::Runtime runtime;
-  RESQ_RETURN_IF_ERROR(runtime.Load(file.data(), file.size()));
-  size_t arena_bytes = 0;
-  RESQ_RETURN_IF_ERROR(runtime.MeasureArena(threads, &arena_bytes));
-  resq::AlignedBuffer arena;
-  RESQ_RETURN_IF_ERROR(arena.Allocate(arena_bytes));
-  RESQ_RETURN_IF_ERROR(runtime.Prepare(arena.data(), arena.size(), threads));
+  RESQ_RETURN_IF_ERROR(runtime.Load(file));
+  RESQ_RETURN_IF_ERROR(runtime.Prepare(threads));
 
   const resq::TensorView& in = runtime.input();
   if (in.rank != 4) return resq::Status::Error("model input is not an image");

@@ -37,12 +37,8 @@ resq::Status Soak(const Options& o, long* mismatches) {
   resq::ModelFile file;
   RESQ_RETURN_IF_ERROR(file.Open(o.model));
   resq::Runtime runtime;
-  RESQ_RETURN_IF_ERROR(runtime.Load(file.data(), file.size()));
-  size_t arena_bytes = 0;
-  RESQ_RETURN_IF_ERROR(runtime.MeasureArena(o.threads, &arena_bytes));
-  resq::AlignedBuffer arena;
-  RESQ_RETURN_IF_ERROR(arena.Allocate(arena_bytes));
-  RESQ_RETURN_IF_ERROR(runtime.Prepare(arena.data(), arena.size(), o.threads));
+  RESQ_RETURN_IF_ERROR(runtime.Load(file));
+  RESQ_RETURN_IF_ERROR(runtime.Prepare(o.threads));
   if (runtime.input().type != resq::ElementType::kF32) return resq::Status::Error("model input is not f32");
 
   const resq::TensorView& out = runtime.output();

@@ -67,6 +67,8 @@ class GraphBuilder {
   TensorId Quantize(const std::string& name, TensorId x, const Quantization& output);
   TensorId Dequantize(const std::string& name, TensorId x);
   TensorId Softmax(const std::string& name, TensorId x);
+  // Every kernel_h x kernel_w window of x (stride, pads) as one pixel of KH*KW*C values; keeps x's quantization.
+  TensorId Im2Col(const std::string& name, TensorId x, const Pool2DParams& window);
 
   void Output(TensorId tensor) { outputs_.push_back(tensor); }
   void SetMetadata(const ModelMetadata& metadata) { metadata_ = metadata; }
@@ -79,7 +81,9 @@ class GraphBuilder {
   Status Finish(std::vector<uint8_t>* model_bytes) const;
 
  private:
-  enum class OpKind { kConv2D, kAdd, kMaxPool2D, kGlobalAveragePool, kFullyConnected, kQuantize, kDequantize, kSoftmax };
+  enum class OpKind {
+    kConv2D, kAdd, kMaxPool2D, kGlobalAveragePool, kFullyConnected, kQuantize, kDequantize, kSoftmax, kIm2Col
+  };
   struct Tensor {
     std::string name;
     std::vector<int> shape;

@@ -18,6 +18,7 @@ namespace schema {
 struct Model;
 }
 class ArenaAllocator;
+class ModelFile;
 
 enum class ElementType { kF32 = 0, kI8 = 1, kI32 = 2 };
 
@@ -56,6 +57,10 @@ class Runtime {
   // model_data must stay valid and unchanged while the Runtime lives; weights are read from it in place,
   // never copied or freed. It must be at least 8-byte aligned (an mmap or a heap buffer is).
   Status Load(const void* model_data, size_t model_bytes);
+  // The same for a mapped file, and then every operator's weights, once XNNPACK has packed them into the
+  // arena, give their pages back to the kernel (they are re-read from the file if ever touched again):
+  // the file's weights and their packed copy are never resident together.
+  Status Load(const ModelFile& file);
 
   // Bytes of arena that Prepare needs with `threads` threads: the planned activations plus everything
   // XNNPACK allocates while creating operators (packed weights, indirection buffers), measured exactly
@@ -65,6 +70,11 @@ class Runtime {
   // Creates and sets up every XNNPACK operator inside `arena`. After this, Invoke allocates nothing.
   // arena must be kArenaAlignment-aligned, hold at least MeasureArena's bytes, and outlive the Runtime.
   Status Prepare(void* arena, size_t arena_bytes, int threads);
+
+  // The same in an arena the runtime maps itself, in one pass: it reserves address space generously,
+  // creates the operators in it and unmaps the part they did not use (no MeasureArena, which packs every
+  // weight a second time). For programs that need no caller-owned arena.
+  Status Prepare(int threads);
 
   // Inputs are one image, NHWC. The float input is quantized by the model's first step; an int8 input
   // (already quantized with the input tensor's scale and zero point) skips that step.
@@ -85,16 +95,31 @@ class Runtime {
   const TensorView& node_output(size_t node_index) const { return node_outputs_[node_index]; }
   // Bytes XNNPACK placed in the arena during Prepare (packed weights and buffers).
   size_t xnnpack_bytes() const { return xnnpack_bytes_; }
+  // Bytes of arena the prepared runtime uses: the planned activations plus xnnpack_bytes().
+  size_t arena_bytes() const { return activation_bytes_ + xnnpack_bytes_; }
 
  private:
-  Status CreateOperators(uint8_t* activations, std::vector<xnn_operator*>* ops, pthreadpool* pool);
-  void DeleteOperators();
+  struct Step;  // one per node: an XNNPACK operator, or a step the runtime computes itself
+  Status CreateStep(size_t node_index, uint8_t* activations, pthreadpool* pool, Step* step);
+  Status PrepareSteps(void* arena, size_t arena_bytes, int threads, bool* too_small);
+  void ReleaseWeightPages(size_t node_index) const;
+  void ReleasePages(uintptr_t begin, uintptr_t end) const;
+  void Unprepare();
 
   const schema::Model* model_ = nullptr;
+  const uint8_t* model_data_ = nullptr;
+  size_t model_bytes_ = 0;
+  bool release_weight_pages_ = false;     // the model is a file mapping (Load(ModelFile))
+  struct {
+    uintptr_t begin = 0, end = 0;
+  } weights_;                             // from the first to the last byte of constant data
   std::vector<TensorView> tensors_;       // one per model tensor; data set by Prepare
   std::vector<TensorView> node_outputs_;  // one per node: tensors_[node's output]
-  std::vector<xnn_operator*> operators_;  // one per node, owned
+  std::vector<Step> steps_;               // one per node; operators owned by the arena
   std::unique_ptr<ArenaAllocator> allocator_;
+  void* owned_arena_ = nullptr;           // Prepare(threads) maps it; unmapped with the Runtime
+  size_t owned_arena_bytes_ = 0;
+  size_t activation_bytes_ = 0;
   pthreadpool* pool_ = nullptr;           // owned; null runs on the calling thread
   TensorView input_;
   std::vector<TensorView> outputs_;

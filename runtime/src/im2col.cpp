@@ -1,0 +1,70 @@
+#include "im2col.h"
+
+#include <cstring>
+
+namespace resq {
+namespace {
+
+// Output row oy: for each output pixel, kernel_h runs of kernel_w input pixels, each run copied whole
+// when it lies inside the input row.
+void WriteRow(const Im2ColStep& s, size_t oy) {
+  const size_t run_bytes = s.kernel_w * s.pixel_bytes;
+  uint8_t* out = s.output + oy * s.output_w * s.kernel_h * run_bytes;
+  for (size_t ox = 0; ox < s.output_w; ++ox) {
+    // Signed: windows at the borders start before the input.
+    const long x0 = static_cast<long>(ox * s.stride_w) - static_cast<long>(s.pad_left);
+    for (size_t ky = 0; ky < s.kernel_h; ++ky, out += run_bytes) {
+      const long iy = static_cast<long>(oy * s.stride_h + ky) - static_cast<long>(s.pad_top);
+      if (iy < 0 || iy >= static_cast<long>(s.input_h)) {
+        std::memset(out, s.pad_byte, run_bytes);
+        continue;
+      }
+      const uint8_t* row = s.input + static_cast<size_t>(iy) * s.input_w * s.pixel_bytes;
+      if (x0 >= 0 && x0 + static_cast<long>(s.kernel_w) <= static_cast<long>(s.input_w)) {
+        std::memcpy(out, row + static_cast<size_t>(x0) * s.pixel_bytes, run_bytes);
+        continue;
+      }
+      for (size_t kx = 0; kx < s.kernel_w; ++kx) {
+        const long ix = x0 + static_cast<long>(kx);
+        uint8_t* pixel = out + kx * s.pixel_bytes;
+        if (ix < 0 || ix >= static_cast<long>(s.input_w)) {
+          std::memset(pixel, s.pad_byte, s.pixel_bytes);
+        } else {
+          std::memcpy(pixel, row + static_cast<size_t>(ix) * s.pixel_bytes, s.pixel_bytes);
+        }
+      }
+    }
+  }
+}
+
+void WriteRowTask(void* step, size_t oy) { WriteRow(*static_cast<const Im2ColStep*>(step), oy); }
+
+}  // namespace
+
+Im2ColStep PlanIm2Col(const OperatorArgs& args) {
+  const schema::Im2Col& window = *args.node->op_as_Im2Col();
+  const schema::Tensor &x = *args.inputs[0], &y = *args.output;
+  const bool quantized = x.type() == schema::ElementType::I8;
+  Im2ColStep s;
+  s.input = static_cast<const uint8_t*>(args.input_data[0]);
+  s.output = static_cast<uint8_t*>(args.output_data);
+  s.input_h = x.shape()->Get(1);
+  s.input_w = x.shape()->Get(2);
+  s.output_h = y.shape()->Get(1);
+  s.output_w = y.shape()->Get(2);
+  s.pixel_bytes = static_cast<size_t>(x.shape()->Get(3)) * (quantized ? 1 : sizeof(float));
+  s.kernel_h = window.kernel_h();
+  s.kernel_w = window.kernel_w();
+  s.stride_h = window.stride_h();
+  s.stride_w = window.stride_w();
+  s.pad_top = window.pad_top();
+  s.pad_left = window.pad_left();
+  s.pad_byte = quantized ? static_cast<uint8_t>(static_cast<int8_t>(x.quantization()->zero_point())) : 0;
+  return s;
+}
+
+void RunIm2Col(const Im2ColStep& step, pthreadpool_t pool) {
+  pthreadpool_parallelize_1d(pool, WriteRowTask, const_cast<Im2ColStep*>(&step), step.output_h, 0);
+}
+
+}  // namespace resq

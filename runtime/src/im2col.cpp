@@ -5,6 +5,23 @@
 namespace resq {
 namespace {
 
+// Window rows are short (7 RGB pixels: 21 bytes): two overlapping fixed-size copies compile to a few
+// loads and stores, where a memcpy call per row made the step twice as slow.
+void CopyRun(uint8_t* out, const uint8_t* in, size_t bytes) {
+  if (bytes >= 8 && bytes <= 16) {
+    std::memcpy(out, in, 8);
+    std::memcpy(out + bytes - 8, in + bytes - 8, 8);
+  } else if (bytes > 16 && bytes <= 32) {
+    std::memcpy(out, in, 16);
+    std::memcpy(out + bytes - 16, in + bytes - 16, 16);
+  } else if (bytes > 32 && bytes <= 64) {
+    std::memcpy(out, in, 32);
+    std::memcpy(out + bytes - 32, in + bytes - 32, 32);
+  } else {
+    std::memcpy(out, in, bytes);
+  }
+}
+
 // Output row oy: for each output pixel, kernel_h runs of kernel_w input pixels, each run copied whole
 // when it lies inside the input row.
 void WriteRow(const Im2ColStep& s, size_t oy) {
@@ -21,7 +38,7 @@ void WriteRow(const Im2ColStep& s, size_t oy) {
       }
       const uint8_t* row = s.input + static_cast<size_t>(iy) * s.input_w * s.pixel_bytes;
       if (x0 >= 0 && x0 + static_cast<long>(s.kernel_w) <= static_cast<long>(s.input_w)) {
-        std::memcpy(out, row + static_cast<size_t>(x0) * s.pixel_bytes, run_bytes);
+        CopyRun(out, row + static_cast<size_t>(x0) * s.pixel_bytes, run_bytes);
         continue;
       }
       for (size_t kx = 0; kx < s.kernel_w; ++kx) {

@@ -246,11 +246,17 @@ Status Runtime::Prepare(int threads) {
   Unprepare();
   // Packed weights take about as many bytes as the model's (int8: plus int32 biases and float scales per
   // 8-channel block; f32: the same floats): twice the model plus 64 MiB of indirection buffers is ample,
-  // and untouched pages of the reservation cost nothing. A model that needs more is measured first.
+  // and untouched pages of the reservation cost nothing. A model that needs more, or a system that will
+  // not reserve that much (strict overcommit, a 32-bit address space), is measured first.
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_t reserve = AlignUp(activation_bytes_ + 2 * model_bytes_ + (size_t{64} << 20), page);
   for (int attempt = 0; attempt < 2; ++attempt) {
     void* arena = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena == MAP_FAILED && attempt == 0) {
+      RESQ_RETURN_IF_ERROR(MeasureArena(threads, &reserve));
+      reserve = AlignUp(reserve, page);
+      continue;
+    }
     if (arena == MAP_FAILED) return Status::Error("cannot map an arena of %zu bytes: %s", reserve, std::strerror(errno));
     bool too_small = false;
     const Status status = PrepareSteps(arena, reserve, threads, &too_small);

@@ -142,6 +142,8 @@ def build(onnx_path, resq_path, activation_type):
     for rn in resq.nodes:
         if rn.op == "Quantize":
             builder.quantize_activation(rn.inputs[0].name, rn.outputs[0])
+        elif rn.op == "Im2Col":
+            pass  # only gathers windows of the Conv that follows: its input keeps the same pair
         elif rn.op == "Dequantize":
             pass  # the logits' DequantizeLinear comes with the FullyConnected output's pair
         elif rn.op in ("Conv2D", "FullyConnected"):
@@ -150,7 +152,9 @@ def build(onnx_path, resq_path, activation_type):
             float_w = numpy_helper.to_array(builder.initializers[node.input[1]])
             q_w = w.data
             if rn.op == "Conv2D":
-                q_w = q_w.transpose(0, 3, 1, 2)  # OHWI -> OIHW
+                # OHWI -> OIHW; a gathered convolution (Im2Col + 1x1) has the same bytes as [O, 1, 1, KH*KW*C]
+                o, c, kh, kw = float_w.shape
+                q_w = q_w.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)
             elif node.op_type == "Gemm":
                 attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
                 if attrs.get("transB", 0) != 1 or attrs.get("alpha", 1.0) != 1.0 or attrs.get("beta", 1.0) != 1.0:

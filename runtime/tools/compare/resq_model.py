@@ -29,7 +29,7 @@ class Tensor:
 @dataclass
 class Node:
     name: str            # the ONNX node's name; its output tensor has the same name
-    op: str              # Conv2D, Add, MaxPool2D, GlobalAveragePool, FullyConnected, Quantize, Dequantize, Softmax
+    op: str              # Conv2D, Add, MaxPool2D, GlobalAveragePool, FullyConnected, Quantize, Dequantize, Softmax, Im2Col
     inputs: list         # Tensor
     outputs: list        # Tensor
 

@@ -149,6 +149,10 @@ TEST_CASE("im2col + 1x1 conv: asymmetric padding, rectangular kernel, 4 channels
 TEST_CASE("im2col + 1x1 conv: windows wider than the picture, 2 threads share the rows") {
   ConvTester().input(5, 3, 2).output_channels(8).kernel(5, 5).padding(2).gathered().threads(2).check();
 }
+TEST_CASE("im2col + 1x1 conv: window rows of 6, 9, 24 and 36 bytes") {
+  ConvTester().input(6, 9, 2).output_channels(5).kernel(2, 3).padding(1, 0, 0, 1).gathered().check();
+  ConvTester().input(7, 7, 3).output_channels(6).kernel(3, 3).stride(2).padding(1).gathered().check();
+}
 TEST_CASE("conv channels not a multiple of 8") { ConvTester().input(6, 5, 13).output_channels(11).kernel(3, 3).padding(1).check(); }
 TEST_CASE("conv asymmetric padding") { ConvTester().input(6, 6, 4).output_channels(5).kernel(3, 3).stride(2).padding(0, 0, 1, 1).check(); }
 TEST_CASE("conv dilation 2") { ConvTester().input(9, 9, 8).output_channels(8).kernel(3, 3).dilation(2).padding(2).check(); }

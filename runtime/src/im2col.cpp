@@ -5,7 +5,7 @@
 namespace resq {
 namespace {
 
-// Window rows are short (7 RGB pixels: 21 bytes): two overlapping fixed-size copies compile to a few
+// Window rows are short (7 RGB pixels: 21 bytes; 3 gray ones: 3): overlapping fixed-size copies compile to a few
 // loads and stores, where a memcpy call per row made the step twice as slow.
 void CopyRun(uint8_t* out, const uint8_t* in, size_t bytes) {
   if (bytes >= 8 && bytes <= 16) {
@@ -17,6 +17,13 @@ void CopyRun(uint8_t* out, const uint8_t* in, size_t bytes) {
   } else if (bytes > 32 && bytes <= 64) {
     std::memcpy(out, in, 32);
     std::memcpy(out + bytes - 32, in + bytes - 32, 32);
+  } else if (bytes >= 4 && bytes < 8) {
+    std::memcpy(out, in, 4);
+    std::memcpy(out + bytes - 4, in + bytes - 4, 4);
+  } else if (bytes > 0 && bytes < 4) {  // 1 to 3 bytes: first, middle, last
+    out[0] = in[0];
+    out[bytes / 2] = in[bytes / 2];
+    out[bytes - 1] = in[bytes - 1];
   } else {
     std::memcpy(out, in, bytes);
   }

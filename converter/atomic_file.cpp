@@ -1,6 +1,8 @@
 #include "atomic_file.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,7 +13,38 @@
 
 namespace resq::convert {
 
+namespace {
+
+// Holds back Ctrl-C and termination while the temporary file exists: the signal is delivered when the
+// write has ended (renamed or removed), so an interrupted conversion leaves no stray '*.tmp.*' file.
+class DeferredTermination {
+ public:
+  DeferredTermination() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int signal : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&signals, signal);
+    pthread_sigmask(SIG_BLOCK, &signals, &previous_);
+  }
+  ~DeferredTermination() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  DeferredTermination(const DeferredTermination&) = delete;
+  DeferredTermination& operator=(const DeferredTermination&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
+Status WriteTemporaryThenRename(const std::string& path, const void* data, size_t size);
+
+}  // namespace
+
 Status WriteFileAtomically(const std::string& path, const void* data, size_t size) {
+  DeferredTermination deferred;
+  return WriteTemporaryThenRename(path, data, size);
+}
+
+namespace {
+
+Status WriteTemporaryThenRename(const std::string& path, const void* data, size_t size) {
   std::vector<char> temp(path.begin(), path.end());
   const char suffix[] = ".tmp.XXXXXX";
   temp.insert(temp.end(), suffix, suffix + sizeof(suffix));  // with its terminating zero
@@ -45,6 +78,8 @@ Status WriteFileAtomically(const std::string& path, const void* data, size_t siz
   }
   return Status::Ok();
 }
+
+}  // namespace
 
 Status ReadFile(const std::string& path, std::string* bytes) {
   FILE* file = std::fopen(path.c_str(), "rb");

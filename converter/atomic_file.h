@@ -9,7 +9,8 @@
 
 namespace resq::convert {
 
-// On failure the temporary file is removed and `path` is left as it was.
+// On failure the temporary file is removed and `path` is left as it was. SIGINT, SIGTERM, SIGHUP and
+// SIGQUIT wait until the temporary file is renamed or removed.
 Status WriteFileAtomically(const std::string& path, const void* data, size_t size);
 
 // Reads a whole file into `bytes`.

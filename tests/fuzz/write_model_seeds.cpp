@@ -1,5 +1,5 @@
 // Writes the GraphBuilder models of tests/fuzz/corpus/model_load: small but complete networks that
-// reach every op of the runtime in float and int8, with and without metadata. Skipped in normal runs;
+// reach every op of the runtime (Im2Col too) in float and int8, with and without metadata. Skipped in normal runs;
 // after a schema change, write them again with
 //   build/bin/test_fuzz_model_load --no-skip --test-case='write the model_load seeds'
 #include <doctest/doctest.h>
@@ -63,6 +63,35 @@ GraphBuilder Int8InputNet() {
   return b;
 }
 
+// A stem as resq-convert writes it for few input channels: Im2Col with uneven padding, then a 1x1
+// convolution over the gathered rows; int8 or float.
+GraphBuilder GatheredStemNet(bool quantized) {
+  Random random(6);
+  GraphBuilder b;
+  const Quantization activation = quantized ? Quantization{{0.02f}, 4} : Quantization{};
+  TensorId x = b.Input("input", {1, 7, 6, 3}, ElementType::kF32);
+  if (quantized) x = b.Quantize("input/quantize", x, activation);
+  Pool2DParams window;
+  window.kernel_h = 3, window.kernel_w = 2;
+  window.stride_h = 2, window.stride_w = 1;
+  window.pad_top = 1, window.pad_left = 0, window.pad_bottom = 1, window.pad_right = 1;
+  const TensorId rows = b.Im2Col("stem/im2col", x, window);
+  Conv2DParams conv;
+  conv.activation = Activation::kRelu;
+  TensorId y;
+  if (quantized) {
+    y = b.Conv2D("stem", rows, b.ConstantI8("stem/w", {5, 1, 1, 18}, random.Int8s(5 * 18, -127, 127), std::vector<float>(5, 0.01f)),
+                 b.ConstantI32("stem/b", {5}, {1, -2, 3, -4, 5}), conv, Quantization{{0.05f}, -128});
+    y = b.Dequantize("dequantize", b.GlobalAveragePool("gap", y, Quantization{{0.04f}, -120}));
+  } else {
+    y = b.Conv2D("stem", rows, b.ConstantF32("stem/w", {5, 1, 1, 18}, random.Floats(5 * 18, -1, 1)),
+                 b.ConstantF32("stem/b", {5}, random.Floats(5, -1, 1)), conv);
+    y = b.GlobalAveragePool("gap", y);
+  }
+  b.Output(y);
+  return b;
+}
+
 TEST_CASE("write the model_load seeds" * doctest::skip()) {
   ResidualNetOptions rgb;
   rgb.height = rgb.width = 6;
@@ -89,6 +118,8 @@ TEST_CASE("write the model_load seeds" * doctest::skip()) {
   Write("residual_int8_gray_metadata.resq", gray_int8);
 
   Write("int8_input_grouped_dilated.resq", Int8InputNet());
+  Write("im2col_stem_int8.resq", GatheredStemNet(true));
+  Write("im2col_stem_f32.resq", GatheredStemNet(false));
 }
 
 }  // namespace

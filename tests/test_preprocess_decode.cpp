@@ -37,5 +37,32 @@ TEST_CASE("a picture cut short at any point, or not a picture at all, is one cle
   CHECK(LoadImage("/nonexistent/picture.png", 3, &image).message() == "cannot open image '/nonexistent/picture.png'");
 }
 
+// The JPEG without its DHT segments, as webcams send MJPEG frames: the markers before the scan are walked by
+// their lengths, and every FF C4 segment is left out.
+std::vector<uint8_t> WithoutHuffmanTables(const std::vector<uint8_t>& jpeg) {
+  std::vector<uint8_t> out(jpeg.begin(), jpeg.begin() + 2);  // SOI
+  size_t at = 2;
+  while (at + 4 <= jpeg.size() && jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA) {
+    const size_t length = size_t{jpeg[at + 2]} << 8 | jpeg[at + 3];
+    if (jpeg[at + 1] != 0xC4) out.insert(out.end(), jpeg.begin() + at, jpeg.begin() + at + 2 + length);
+    at += 2 + length;
+  }
+  out.insert(out.end(), jpeg.begin() + at, jpeg.end());  // the scan and the end of image
+  return out;
+}
+
+TEST_CASE("a JPEG scan that uses Huffman tables no DHT segment defines is refused (stb_image 2.27 reads garbage)") {
+  std::vector<uint8_t> rgb(32 * 24 * 3);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>(i * 13);
+  std::vector<uint8_t> jpeg;
+  REQUIRE(stbi_write_jpg_to_func(AppendBytes, &jpeg, 32, 24, 3, rgb.data(), 90));
+  Image image;
+  REQUIRE(DecodeImage(jpeg.data(), jpeg.size(), 3, &image).ok());
+  const std::vector<uint8_t> frame = WithoutHuffmanTables(jpeg);
+  REQUIRE(frame.size() < jpeg.size());
+  const Status status = DecodeImage(frame.data(), frame.size(), 3, &image);
+  CHECK(status.message().find("uses a Huffman table that no DHT segment defines") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace resq::test

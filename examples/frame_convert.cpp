@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "mjpeg_tables.h"
+
 namespace resq {
 namespace {
 
@@ -231,6 +233,10 @@ void FrameConverter::Resample(const uint8_t* frame, float* nhwc) {
 
 Status FrameConverter::Convert(const uint8_t* frame, size_t bytes, float* nhwc) {
   if (mjpeg_) {
+    if (AddStandardHuffmanTables(frame, bytes, &with_tables_)) {
+      frame = with_tables_.data();
+      bytes = with_tables_.size();
+    }
     RESQ_RETURN_IF_ERROR(DecodeImage(frame, bytes, 3, &decoded_));
     if (decoded_.width != frame_.width || decoded_.height != frame_.height) {
       return Status::Error("an mjpeg frame decoded to %dx%d, the stream is %dx%d", decoded_.width, decoded_.height,

@@ -239,6 +239,35 @@ TEST_CASE("mjpeg frames are decoded, then converted like the same picture in rgb
   CHECK_FALSE(converter.Convert(garbage.data(), garbage.size(), nhwc.data()).ok());
 }
 
+// The frame without its DHT segments, as USB webcams send MJPEG: segments before the scan are walked by
+// their lengths and every FF C4 one is left out.
+std::vector<uint8_t> WithoutHuffmanTables(const std::vector<uint8_t>& jpeg) {
+  std::vector<uint8_t> out(jpeg.begin(), jpeg.begin() + 2);
+  size_t at = 2;
+  while (at + 4 <= jpeg.size() && jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA) {
+    const size_t length = size_t{jpeg[at + 2]} << 8 | jpeg[at + 3];
+    if (jpeg[at + 1] != 0xC4) out.insert(out.end(), jpeg.begin() + at, jpeg.begin() + at + 2 + length);
+    at += 2 + length;
+  }
+  out.insert(out.end(), jpeg.begin() + at, jpeg.end());
+  return out;
+}
+
+TEST_CASE("mjpeg frames without Huffman tables (as webcams send them) get the standard ones") {
+  Picture picture{40, 24, 3, {}};
+  for (int y = 0; y < 24; ++y)
+    for (int x = 0; x < 40; ++x)
+      for (int c = 0; c < 3; ++c) picture.values.push_back(128 + 90 * std::cos(0.21 * x - 0.11 * y + 2 * c));
+  const std::vector<uint8_t> rgb = Bytes(picture);
+  std::vector<uint8_t> jpeg;
+  REQUIRE(stbi_write_jpg_to_func(AppendBytes, &jpeg, 40, 24, 3, rgb.data(), 90));
+  const std::vector<uint8_t> frame = WithoutHuffmanTables(jpeg);
+  REQUIRE(frame.size() + 400 < jpeg.size());  // stb_image_write's one DHT segment is 420 bytes
+  const InputSpec spec = Spec(12, 20, 3, 12);
+  // Bit for bit: the tables put back are the very ones the frame was coded with.
+  CHECK(Convert({PixelFormat::kMjpeg, 40, 24}, frame, spec) == Convert({PixelFormat::kMjpeg, 40, 24}, jpeg, spec));
+}
+
 TEST_CASE("frames that do not fit are clear errors") {
   const InputSpec spec = Spec(8, 8, 3);
   FrameConverter converter;

@@ -52,14 +52,12 @@ Status Classifier::Open(const std::string& model_path, int threads) {
   ends_in_softmax_ =
       model.nodes()->size() > 0 && model.nodes()->Get(model.nodes()->size() - 1)->op_type() == schema::Op::Softmax;
 
-  labels_.clear();
-  const schema::Metadata* metadata = model.metadata();
-  if (metadata && metadata->labels() && metadata->labels()->size() > 0) {
-    if (metadata->labels()->size() != output.elements) {
-      return Status::Error("model '%s' has %u labels for %zu classes", model_path.c_str(), metadata->labels()->size(),
+  labels_ = runtime_.labels();
+  if (!labels_.empty()) {
+    if (labels_.size() != output.elements) {
+      return Status::Error("model '%s' has %zu labels for %zu classes", model_path.c_str(), labels_.size(),
                            output.elements);
     }
-    for (const flatbuffers::String* name : *metadata->labels()) labels_.push_back(name ? name->str() : "");
     has_labels_ = true;
   } else {
     for (size_t i = 0; i < output.elements; ++i) labels_.push_back(std::to_string(i));

@@ -207,6 +207,32 @@ TEST_CASE("a model loaded from its file gives back the weight pages XNNPACK has 
   std::remove(path.c_str());
 }
 
+TEST_CASE("labels and preprocessing come from the model's metadata, and are empty without it") {
+  ResidualNetOptions options;
+  options.channels = 1;
+  options.classes = 3;
+  ResidualNet net(options);
+  GraphBuilder builder = net.BuildFloat();
+  std::vector<uint8_t> bare;
+  REQUIRE(builder.Finish(&bare).ok());
+  ModelMetadata metadata;
+  metadata.grayscale = true;
+  metadata.resize_shorter = 20;
+  metadata.mean = {0.25f};
+  metadata.std = {0.5f};
+  metadata.labels = {"cat", "", "dog"};
+  builder.SetMetadata(metadata);
+  PreparedModel described(builder);
+  CHECK(described.runtime.labels() == metadata.labels);
+  CHECK(described.runtime.preprocessing().grayscale);
+  CHECK(described.runtime.preprocessing().resize_shorter == 20);
+  CHECK(described.runtime.preprocessing().mean == metadata.mean);
+  CHECK(described.runtime.preprocessing().std == metadata.std);
+  PreparedModel plain(bare);
+  CHECK(plain.runtime.labels().empty());
+  CHECK(plain.runtime.preprocessing().mean.empty());
+}
+
 TEST_CASE("an int8 input skips the quantize step and matches the float input it encodes") {
   ResidualNet net({});
   std::vector<std::pair<float, float>> ranges;

@@ -8,7 +8,6 @@
 #include <memory>
 
 #include "known_stb_bugs.h"
-#include "resq_generated.h"
 
 namespace resq {
 namespace {
@@ -77,21 +76,15 @@ Status InputSpecOf(const Runtime& runtime, InputSpec* spec) {
   spec->height = input.dims[1];
   spec->width = input.dims[2];
   spec->channels = input.dims[3];
-  const schema::Metadata* metadata = runtime.model().metadata();
-  const schema::Preprocess* preprocess = metadata ? metadata->preprocess() : nullptr;
-  if (!preprocess) return Status::Ok();
-  spec->resize_shorter = preprocess->resize_shorter();
+  const Preprocessing& preprocessing = runtime.preprocessing();
+  spec->resize_shorter = preprocessing.resize_shorter;
   if (spec->resize_shorter < 0 || spec->resize_shorter > kMaxResizedSide) {
     return Status::Error("model metadata resizes the shorter side to %d pixels, outside 0..%d", spec->resize_shorter,
                          kMaxResizedSide);
   }
   for (int c = 0; c < spec->channels; ++c) {
-    if (preprocess->mean() && preprocess->mean()->size() == static_cast<size_t>(spec->channels)) {
-      spec->mean[c] = preprocess->mean()->Get(c);
-    }
-    if (preprocess->std() && preprocess->std()->size() == static_cast<size_t>(spec->channels)) {
-      spec->std[c] = preprocess->std()->Get(c);
-    }
+    if (preprocessing.mean.size() == static_cast<size_t>(spec->channels)) spec->mean[c] = preprocessing.mean[c];
+    if (preprocessing.std.size() == static_cast<size_t>(spec->channels)) spec->std[c] = preprocessing.std[c];
     if (!(spec->std[c] > 0.0f) || !std::isfinite(spec->mean[c])) {
       return Status::Error("model metadata has an invalid mean/std for channel %d", c);
     }

@@ -95,6 +95,7 @@ Status Runtime::Load(const void* model_data, size_t model_bytes) {
   input_ = tensors_[model->inputs()->Get(0)];
   for (uint32_t t : *model->outputs()) outputs_.push_back(tensors_[t]);
   activation_bytes_ = ActivationBytes(*model);
+  ReadMetadata(*model);
   for (const schema::Tensor* tensor : *model->tensors()) {
     const Span data = DataSpan(*tensor);
     if (data.end == data.begin) continue;
@@ -102,6 +103,20 @@ Status Runtime::Load(const void* model_data, size_t model_bytes) {
     weights_.end = std::max(weights_.end, data.end);
   }
   return Status::Ok();
+}
+
+void Runtime::ReadMetadata(const schema::Model& model) {
+  const schema::Metadata* metadata = model.metadata();
+  if (!metadata) return;
+  if (metadata->labels()) {
+    for (const flatbuffers::String* label : *metadata->labels()) labels_.push_back(label ? label->str() : "");
+  }
+  preprocessing_.grayscale = metadata->color() == schema::ColorSpace::Grayscale;
+  if (const schema::Preprocess* preprocess = metadata->preprocess()) {
+    preprocessing_.resize_shorter = preprocess->resize_shorter();
+    if (preprocess->mean()) preprocessing_.mean.assign(preprocess->mean()->begin(), preprocess->mean()->end());
+    if (preprocess->std()) preprocessing_.std.assign(preprocess->std()->begin(), preprocess->std()->end());
+  }
 }
 
 Status Runtime::Load(const ModelFile& file) {

@@ -25,6 +25,10 @@ resq::Status RunOnZeros(const char* model_path) {
   RESQ_RETURN_IF_ERROR(runtime.Invoke());
   std::printf("resq-consumer: %s ran: %zu outputs, arena %zu bytes\n", model_path, runtime.output().elements,
               arena_bytes);
+  const resq::Preprocessing& preprocessing = runtime.preprocessing();
+  std::printf("resq-consumer: %zu labels (the first '%s'), %s, resize the shorter side to %d, %zu means\n",
+              runtime.labels().size(), runtime.labels().empty() ? "" : runtime.labels()[0].c_str(),
+              preprocessing.grayscale ? "grayscale" : "RGB", preprocessing.resize_shorter, preprocessing.mean.size());
   return resq::Status::Ok();
 }
 

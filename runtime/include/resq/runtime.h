@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "resq/status.h"
@@ -35,6 +36,13 @@ struct TensorView {
   float scale = 1.0f;   // int8: real = scale * (q - zero_point)
   int zero_point = 0;
   const void* data = nullptr;
+};
+
+// What resq-convert recorded about the pictures the model was trained on, to treat new ones the same way.
+struct Preprocessing {
+  bool grayscale = false;        // else RGB
+  int resize_shorter = 0;        // resize the shorter side to this, then centre-crop; 0: resize to the input
+  std::vector<float> mean, std;  // per channel, on pixel / 255: (pixel / 255 - mean) / std; empty if not recorded
 };
 
 // Called around every step of Invoke: for calibration, per-layer comparisons and profiles.
@@ -88,6 +96,10 @@ class Runtime {
   size_t output_count() const { return outputs_.size(); }
   const TensorView& output(size_t index = 0) const { return outputs_[index]; }
 
+  // The model's class names (empty when it has none) and its picture preprocessing; valid after Load.
+  const std::vector<std::string>& labels() const { return labels_; }
+  const Preprocessing& preprocessing() const { return preprocessing_; }
+
   // The verified model; valid after Load.
   const schema::Model& model() const { return *model_; }
   size_t node_count() const;
@@ -105,6 +117,7 @@ class Runtime {
   void ReleaseWeightPages(size_t node_index) const;
   void ReleasePages(uintptr_t begin, uintptr_t end) const;
   void Unprepare();
+  void ReadMetadata(const schema::Model& model);
 
   const schema::Model* model_ = nullptr;
   const uint8_t* model_data_ = nullptr;
@@ -123,6 +136,8 @@ class Runtime {
   pthreadpool* pool_ = nullptr;           // owned; null runs on the calling thread
   TensorView input_;
   std::vector<TensorView> outputs_;
+  std::vector<std::string> labels_;
+  Preprocessing preprocessing_;
   size_t first_step_ = 0;                 // 1 when an int8 input skips the Quantize step
   size_t xnnpack_bytes_ = 0;
   bool prepared_ = false;

@@ -90,18 +90,18 @@ Status Runtime::Load(const void* model_data, size_t model_bytes) {
   model_ = model;
   model_data_ = static_cast<const uint8_t*>(model_data);
   model_bytes_ = model_bytes;
-  for (const schema::Tensor* tensor : *model->tensors()) tensors_.push_back(ViewOf(*tensor));
-  for (const schema::Node* node : *model->nodes()) node_outputs_.push_back(tensors_[node->outputs()->Get(0)]);
-  input_ = tensors_[model->inputs()->Get(0)];
-  for (uint32_t t : *model->outputs()) outputs_.push_back(tensors_[t]);
-  activation_bytes_ = ActivationBytes(*model);
-  ReadMetadata(*model);
   for (const schema::Tensor* tensor : *model->tensors()) {
+    tensors_.push_back(ViewOf(*tensor));
     const Span data = DataSpan(*tensor);
     if (data.end == data.begin) continue;
     weights_.begin = weights_.end == 0 ? data.begin : std::min(weights_.begin, data.begin);
     weights_.end = std::max(weights_.end, data.end);
   }
+  for (const schema::Node* node : *model->nodes()) node_outputs_.push_back(tensors_[node->outputs()->Get(0)]);
+  input_ = tensors_[model->inputs()->Get(0)];
+  for (uint32_t t : *model->outputs()) outputs_.push_back(tensors_[t]);
+  activation_bytes_ = ActivationBytes(*model);
+  ReadMetadata(*model);
   return Status::Ok();
 }
 
@@ -134,15 +134,10 @@ Status Runtime::CreateStep(size_t node_index, uint8_t* activations, pthreadpool*
   for (uint32_t t : *node->inputs()) {
     const schema::Tensor* tensor = tensors.Get(t);
     args.inputs.push_back(tensor);
-    if (tensor->data_f32()) {
-      args.input_data.push_back(tensor->data_f32()->data());
-    } else if (tensor->data_i8()) {
-      args.input_data.push_back(tensor->data_i8()->data());
-    } else if (tensor->data_i32()) {
-      args.input_data.push_back(tensor->data_i32()->data());
-    } else {
-      args.input_data.push_back(activations + tensor->arena_offset());
-    }
+    // Constants are read in place from the model; activations live at their planned arena offset.
+    const Span data = DataSpan(*tensor);
+    args.input_data.push_back(data.end > data.begin ? reinterpret_cast<const void*>(data.begin)
+                                                    : activations + tensor->arena_offset());
   }
   args.output = tensors.Get(node->outputs()->Get(0));
   args.output_data = activations + args.output->arena_offset();

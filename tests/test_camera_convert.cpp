@@ -9,6 +9,7 @@
 
 #include "frame_convert.h"
 #include "preprocess.h"
+#include "strip_huffman_tables.h"
 #include "support.h"
 #include "test_camera_reference.h"
 
@@ -237,20 +238,6 @@ TEST_CASE("mjpeg frames are decoded, then converted like the same picture in rgb
   CHECK(wrong_size.message() == "an mjpeg frame decoded to 48x32, the stream is 64x32");
   std::vector<uint8_t> garbage(1000, 0x5a);
   CHECK_FALSE(converter.Convert(garbage.data(), garbage.size(), nhwc.data()).ok());
-}
-
-// The frame without its DHT segments, as USB webcams send MJPEG: segments before the scan are walked by
-// their lengths and every FF C4 one is left out.
-std::vector<uint8_t> WithoutHuffmanTables(const std::vector<uint8_t>& jpeg) {
-  std::vector<uint8_t> out(jpeg.begin(), jpeg.begin() + 2);
-  size_t at = 2;
-  while (at + 4 <= jpeg.size() && jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA) {
-    const size_t length = size_t{jpeg[at + 2]} << 8 | jpeg[at + 3];
-    if (jpeg[at + 1] != 0xC4) out.insert(out.end(), jpeg.begin() + at, jpeg.begin() + at + 2 + length);
-    at += 2 + length;
-  }
-  out.insert(out.end(), jpeg.begin() + at, jpeg.end());
-  return out;
 }
 
 TEST_CASE("mjpeg frames without Huffman tables (as webcams send them) get the standard ones") {

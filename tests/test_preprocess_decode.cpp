@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "preprocess.h"
+#include "strip_huffman_tables.h"
 
 namespace resq::test {
 namespace {
@@ -35,20 +36,6 @@ TEST_CASE("a picture cut short at any point, or not a picture at all, is one cle
   CHECK(DecodeImage(reinterpret_cast<const uint8_t*>(text.data()), text.size(), 3, &image).message() ==
         "not a readable image (unknown image type)");
   CHECK(LoadImage("/nonexistent/picture.png", 3, &image).message() == "cannot open image '/nonexistent/picture.png'");
-}
-
-// The JPEG without its DHT segments, as webcams send MJPEG frames: the markers before the scan are walked by
-// their lengths, and every FF C4 segment is left out.
-std::vector<uint8_t> WithoutHuffmanTables(const std::vector<uint8_t>& jpeg) {
-  std::vector<uint8_t> out(jpeg.begin(), jpeg.begin() + 2);  // SOI
-  size_t at = 2;
-  while (at + 4 <= jpeg.size() && jpeg[at] == 0xFF && jpeg[at + 1] != 0xDA) {
-    const size_t length = size_t{jpeg[at + 2]} << 8 | jpeg[at + 3];
-    if (jpeg[at + 1] != 0xC4) out.insert(out.end(), jpeg.begin() + at, jpeg.begin() + at + 2 + length);
-    at += 2 + length;
-  }
-  out.insert(out.end(), jpeg.begin() + at, jpeg.end());  // the scan and the end of image
-  return out;
 }
 
 TEST_CASE("a JPEG scan that uses Huffman tables no DHT segment defines is refused (stb_image 2.27 reads garbage)") {

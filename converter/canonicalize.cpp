@@ -79,7 +79,8 @@ Status CanonicalizeWeights(Graph* graph) {
       if (readers.size() == 1 && graph->output != node.output) {
         Node& add = graph->nodes[readers[0]];
         const std::string& other = add.inputs[0] == node.output ? add.inputs[1] : add.inputs[0];
-        if (add.op == OpType::kAdd && graph->IsConstant(other) &&
+        // An integer constant is no bias: the Add stays, and CheckLowerable names it.
+        if (add.op == OpType::kAdd && graph->IsFloatConstant(other) &&
             graph->tensors[add.output].shape == graph->tensors[node.output].shape) {
           bias_name = other;
           graph->tensors.erase(node.output);

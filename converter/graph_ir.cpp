@@ -73,6 +73,11 @@ bool Graph::IsConstant(const std::string& tensor) const {
   return it != tensors.end() && it->second.constant;
 }
 
+bool Graph::IsFloatConstant(const std::string& tensor) const {
+  const auto it = tensors.find(tensor);
+  return it != tensors.end() && it->second.constant && !it->second.is_int;
+}
+
 int64_t ElementCount(const std::vector<int64_t>& shape) {
   int64_t count = 1;
   for (int64_t dim : shape) {

@@ -93,8 +93,9 @@ struct Graph {
   void ReplaceUses(const std::string& from, const std::string& to);
   // Removes the nodes whose index is marked, keeping the order of the rest.
   void EraseNodes(const std::vector<bool>& erase);
-  // True when `tensor` is a constant holding data.
+  // True when `tensor` is a constant holding data; IsFloatConstant: holding floats (not ONNX integers).
   bool IsConstant(const std::string& tensor) const;
+  bool IsFloatConstant(const std::string& tensor) const;
 };
 
 // Elements of a shape (1 for a scalar, 0 with a dimension below 1, INT64_MAX past int64).

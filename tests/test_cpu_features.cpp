@@ -11,7 +11,6 @@
 #include <doctest/doctest.h>
 #include <link.h>
 #include <malloc.h>
-#include <xnnpack.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -20,6 +19,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "backend/backend.h"
 
 namespace resq::test {
 namespace {
@@ -70,8 +71,8 @@ const ExpectedCore* ExpectedFor(const std::string& qemu_cpu) {
 void InitializeXnnpack() {
   // cpuinfo first, so that a failure names the culprit; XNNPACK calls it again (idempotent).
   REQUIRE_MESSAGE(cpuinfo_initialize(), "cpuinfo could not read this CPU");
-  REQUIRE_MESSAGE(xnn_initialize(nullptr) == xnn_status_success,
-                  "XNNPACK does not support this CPU (it needs NEON on ARM, SSE2 on x86)");
+  const Status status = backend::Initialize(nullptr);
+  REQUIRE_MESSAGE(status.ok(), status.message());
 }
 
 // Where libXNNPACK's code is mapped: every micro-kernel lives in its executable segment.
@@ -99,7 +100,7 @@ int FindXnnpackCode(dl_phdr_info* info, size_t, void* data) {
 // the operator object (one per row count, and a copy in the compute context after setup), so every word
 // of it that points into libXNNPACK's code is one of them (or a packing/params helper). Debian's
 // libXNNPACK.so.0 hides most kernels, so they are known by address, not by name.
-std::set<uintptr_t> FunctionsOf(xnn_operator_t op, const XnnpackCode& code) {
+std::set<uintptr_t> FunctionsOf(void* op, const XnnpackCode& code) {
   std::set<uintptr_t> functions;
   const size_t words = malloc_usable_size(op) / sizeof(uintptr_t);
   const auto* word = reinterpret_cast<const uintptr_t*>(op);
@@ -159,21 +160,31 @@ std::vector<Kernel> Conv2DQc8Kernels(uint32_t kernel_size, size_t input_channels
   std::vector<int8_t> filter(weights, 1);
   std::vector<float> filter_scales(output_channels, 0.01f);
   std::vector<int32_t> bias(output_channels, 0);
-  const uint32_t pad = kernel_size / 2;
-  xnn_operator_t op = nullptr;
-  REQUIRE(xnn_create_convolution2d_nhwc_qc8(pad, pad, pad, pad, kernel_size, kernel_size, 1, 1, 1, 1, 1, input_channels,
-                                            output_channels, input_channels, output_channels,
-                                            /*input_zero_point=*/0, /*input_scale=*/0.05f, filter_scales.data(),
-                                            filter.data(), bias.data(), /*output_zero_point=*/0,
-                                            /*output_scale=*/0.1f, -128, 127, 0, &op) == xnn_status_success);
   const size_t height = 8, width = 8;
-  std::vector<int8_t> input(height * width * input_channels + XNN_EXTRA_BYTES);
+  std::vector<int8_t> input(height * width * input_channels + backend::ExtraBytes());
   std::vector<int8_t> output(height * width * output_channels);
-  REQUIRE(xnn_setup_convolution2d_nhwc_qc8(op, 1, height, width, input.data(), output.data(), nullptr) ==
-          xnn_status_success);
+  backend::Conv2DDesc desc;
+  desc.type = backend::DataType::kQS8;
+  desc.window.kernel_h = desc.window.kernel_w = kernel_size;
+  desc.window.pad_top = desc.window.pad_right = desc.window.pad_bottom = desc.window.pad_left = kernel_size / 2;
+  desc.input_h = height;
+  desc.input_w = width;
+  desc.input_channels = input_channels;
+  desc.output_channels = output_channels;
+  desc.filter = filter.data();
+  desc.bias = bias.data();
+  desc.filter_scales = filter_scales.data();
+  desc.input = {0.05f, 0};
+  desc.output = {0.1f, 0};
+  backend::Step step;
+  const Status created = backend::CreateConv2D(desc, input.data(), output.data(), nullptr, &step);
+  REQUIRE_MESSAGE(created.ok(), created.message());
+  std::vector<uint8_t> workspace(step.workspace_bytes);
+  const Status set_up = backend::Setup(&step, workspace.empty() ? nullptr : workspace.data());
+  REQUIRE_MESSAGE(set_up.ok(), set_up.message());
 
   std::vector<Kernel> kernels;
-  for (uintptr_t function : FunctionsOf(op, code)) {
+  for (uintptr_t function : FunctionsOf(step.operators[0], code)) {
     Kernel kernel;
     kernel.offset = function - code.load_address;
     Dl_info symbol;
@@ -186,7 +197,7 @@ std::vector<Kernel> Conv2DQc8Kernels(uint32_t kernel_size, size_t input_channels
 #endif
     kernels.push_back(kernel);
   }
-  xnn_delete_operator(op);
+  backend::Delete(&step);
   REQUIRE_MESSAGE(!kernels.empty(), "no libXNNPACK function pointer found in the operator: has its layout changed?");
   return kernels;
 }

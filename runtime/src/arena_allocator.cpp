@@ -1,11 +1,10 @@
 #include "arena_allocator.h"
 
-#include <xnnpack.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
+
+#include "backend/backend.h"
 
 namespace resq {
 namespace {
@@ -100,16 +99,9 @@ ScopedArena::ScopedArena(ArenaAllocator* allocator) : previous_(current_arena) {
 ScopedArena::~ScopedArena() { current_arena = previous_; }
 
 Status InitializeXnnpack() {
-  static const xnn_allocator hook = {nullptr, HookAllocate, HookReallocate, HookDeallocate, HookAlignedAllocate,
-                                     HookDeallocate};
-  static std::once_flag once;
-  static xnn_status status = xnn_status_success;
-  std::call_once(once, [] { status = xnn_initialize(&hook); });
-  if (status != xnn_status_success) {
-    return Status::Error("XNNPACK initialization failed (status %d): this CPU lacks the SIMD XNNPACK needs",
-                         static_cast<int>(status));
-  }
-  return Status::Ok();
+  static const backend::Allocator hook = {nullptr,        HookAllocate,        HookReallocate,
+                                          HookDeallocate, HookAlignedAllocate, HookDeallocate};
+  return backend::Initialize(&hook);
 }
 
 }  // namespace resq

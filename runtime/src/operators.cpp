@@ -1,7 +1,5 @@
 #include "operators.h"
 
-#include <limits>
-
 #include "model_check.h"
 
 namespace resq {
@@ -10,233 +8,148 @@ namespace {
 using schema::Activation;
 using schema::ElementType;
 
-const char* StatusName(xnn_status status) {
-  switch (status) {
-    case xnn_status_success: return "success";
-    case xnn_status_uninitialized: return "XNNPACK is not initialized";
-    case xnn_status_invalid_parameter: return "invalid parameter";
-    case xnn_status_invalid_state: return "invalid state";
-    case xnn_status_unsupported_parameter: return "parameter not supported by XNNPACK (e.g. a scale ratio out of range)";
-    case xnn_status_unsupported_hardware: return "not supported on this CPU";
-    case xnn_status_out_of_memory: return "out of arena memory";
+backend::DataType TypeOf(const schema::Tensor& t) {
+  return t.type() == ElementType::I8 ? backend::DataType::kQS8 : backend::DataType::kF32;
+}
+
+// Per-tensor quantization of an int8 activation; the default grid for f32 tensors, which ignore it.
+backend::Quantization QuantizationOf(const schema::Tensor& t) {
+  backend::Quantization q;
+  if (t.type() == ElementType::I8 && t.quantization() && t.quantization()->scale()) {
+    q.scale = t.quantization()->scale()->Get(0);
+    q.zero_point = t.quantization()->zero_point();
   }
-  return "unknown XNNPACK status";
-}
-
-float Scale(const schema::Tensor& t) { return t.quantization()->scale()->Get(0); }
-int8_t ZeroPoint(const schema::Tensor& t) { return static_cast<int8_t>(t.quantization()->zero_point()); }
-
-struct FloatRange {
-  float min, max;
-};
-FloatRange ClampF32(Activation activation) {
-  const float inf = std::numeric_limits<float>::infinity();
-  return {activation == Activation::Relu ? 0.0f : -inf, inf};
-}
-
-// ReLU on an int8 tensor clamps at the code of real 0, which is the zero point.
-struct Int8Range {
-  int8_t min, max;
-};
-Int8Range ClampI8(Activation activation, const schema::Tensor& output) {
-  return {activation == Activation::Relu ? ZeroPoint(output) : int8_t{-128}, int8_t{127}};
-}
-
-// The shared shape of a convolution, also used to run int8 FullyConnected as a 1x1 convolution.
-struct ConvShape {
-  uint32_t pad_top = 0, pad_right = 0, pad_bottom = 0, pad_left = 0;
-  uint32_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
-  uint32_t groups = 1;
-  size_t input_channels = 0, output_channels = 0;  // totals over all groups
-  size_t input_h = 1, input_w = 1;
-  Activation activation = Activation::None;
-};
-
-ConvShape ConvShapeOf(const schema::Conv2D& conv, const schema::Tensor& x, const schema::Tensor& filter) {
-  ConvShape s;
-  s.pad_top = conv.pad_top();
-  s.pad_right = conv.pad_right();
-  s.pad_bottom = conv.pad_bottom();
-  s.pad_left = conv.pad_left();
-  s.kernel_h = conv.kernel_h();
-  s.kernel_w = conv.kernel_w();
-  s.stride_h = conv.stride_h();
-  s.stride_w = conv.stride_w();
-  s.dilation_h = conv.dilation_h();
-  s.dilation_w = conv.dilation_w();
-  s.groups = conv.groups();
-  s.input_h = x.shape()->Get(1);
-  s.input_w = x.shape()->Get(2);
-  s.input_channels = x.shape()->Get(3);
-  s.output_channels = filter.shape()->Get(0);
-  s.activation = conv.activation();
-  return s;
-}
-
-xnn_status CreateConvF32(const ConvShape& s, const OperatorArgs& a, xnn_operator_t* op) {
-  const FloatRange range = ClampF32(s.activation);
-  xnn_status status = xnn_create_convolution2d_nhwc_f32(
-      s.pad_top, s.pad_right, s.pad_bottom, s.pad_left, s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, s.dilation_h,
-      s.dilation_w, s.groups, s.input_channels / s.groups, s.output_channels / s.groups, s.input_channels,
-      s.output_channels, static_cast<const float*>(a.input_data[1]), static_cast<const float*>(a.input_data[2]),
-      range.min, range.max, 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_convolution2d_nhwc_f32(*op, 1, s.input_h, s.input_w, static_cast<const float*>(a.input_data[0]),
-                                          static_cast<float*>(a.output_data), a.pool);
+  return q;
 }
 
 // Per-channel int8 ("qc8"): weights symmetric with one scale per output channel, activations asymmetric.
-xnn_status CreateConvQc8(const ConvShape& s, const OperatorArgs& a, xnn_operator_t* op) {
-  const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1], &y = *a.output;
-  const Int8Range range = ClampI8(s.activation, y);
-  xnn_status status = xnn_create_convolution2d_nhwc_qc8(
-      s.pad_top, s.pad_right, s.pad_bottom, s.pad_left, s.kernel_h, s.kernel_w, s.stride_h, s.stride_w, s.dilation_h,
-      s.dilation_w, s.groups, s.input_channels / s.groups, s.output_channels / s.groups, s.input_channels,
-      s.output_channels, ZeroPoint(x), Scale(x), filter.quantization()->scale()->data(),
-      static_cast<const int8_t*>(a.input_data[1]), static_cast<const int32_t*>(a.input_data[2]), ZeroPoint(y), Scale(y),
-      range.min, range.max, 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_convolution2d_nhwc_qc8(*op, 1, s.input_h, s.input_w, static_cast<const int8_t*>(a.input_data[0]),
-                                          static_cast<int8_t*>(a.output_data), a.pool);
+const float* FilterScales(const schema::Tensor& filter) {
+  return filter.type() == ElementType::I8 ? filter.quantization()->scale()->data() : nullptr;
 }
 
-xnn_status CreateConv2D(const OperatorArgs& a, xnn_operator_t* op) {
-  const ConvShape shape = ConvShapeOf(*a.node->op_as_Conv2D(), *a.inputs[0], *a.inputs[1]);
-  return a.inputs[0]->type() == ElementType::I8 ? CreateConvQc8(shape, a, op) : CreateConvF32(shape, a, op);
+Status CreateConv2D(const OperatorArgs& a, backend::Step* step) {
+  const schema::Conv2D& conv = *a.node->op_as_Conv2D();
+  const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1];
+  backend::Conv2DDesc d;
+  d.type = TypeOf(x);
+  d.window.pad_top = conv.pad_top();
+  d.window.pad_right = conv.pad_right();
+  d.window.pad_bottom = conv.pad_bottom();
+  d.window.pad_left = conv.pad_left();
+  d.window.kernel_h = conv.kernel_h();
+  d.window.kernel_w = conv.kernel_w();
+  d.window.stride_h = conv.stride_h();
+  d.window.stride_w = conv.stride_w();
+  d.window.dilation_h = conv.dilation_h();
+  d.window.dilation_w = conv.dilation_w();
+  d.groups = conv.groups();
+  d.input_h = x.shape()->Get(1);
+  d.input_w = x.shape()->Get(2);
+  d.input_channels = x.shape()->Get(3);
+  d.output_channels = filter.shape()->Get(0);
+  d.filter = a.input_data[1];
+  d.bias = a.input_data[2];
+  d.filter_scales = FilterScales(filter);
+  d.input = QuantizationOf(x);
+  d.output = QuantizationOf(*a.output);
+  d.relu = conv.activation() == Activation::Relu;
+  return backend::CreateConv2D(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
-xnn_status CreateFullyConnected(const OperatorArgs& a, xnn_operator_t* op) {
-  const Activation activation = a.node->op_as_FullyConnected()->activation();
-  const size_t in = a.inputs[0]->shape()->Get(1), out = a.inputs[1]->shape()->Get(0);
-  if (a.inputs[0]->type() == ElementType::I8) {
-    // XNNPACK's fully_connected_nc_qs8 takes one weight scale for the whole matrix; a 1x1 convolution on a
-    // 1x1 image is the same product and keeps one scale per output channel.
-    ConvShape s;
-    s.input_channels = in;
-    s.output_channels = out;
-    s.activation = activation;
-    return CreateConvQc8(s, a, op);
-  }
-  const FloatRange range = ClampF32(activation);
-  xnn_status status = xnn_create_fully_connected_nc_f32(in, out, in, out, static_cast<const float*>(a.input_data[1]),
-                                                        static_cast<const float*>(a.input_data[2]), range.min,
-                                                        range.max, 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_fully_connected_nc_f32(*op, 1, static_cast<const float*>(a.input_data[0]),
-                                          static_cast<float*>(a.output_data), a.pool);
+Status CreateFullyConnected(const OperatorArgs& a, backend::Step* step) {
+  const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1];
+  backend::FullyConnectedDesc d;
+  d.type = TypeOf(x);
+  d.input_channels = x.shape()->Get(1);
+  d.output_channels = filter.shape()->Get(0);
+  d.filter = a.input_data[1];
+  d.bias = a.input_data[2];
+  d.filter_scales = FilterScales(filter);
+  d.input = QuantizationOf(x);
+  d.output = QuantizationOf(*a.output);
+  d.relu = a.node->op_as_FullyConnected()->activation() == Activation::Relu;
+  return backend::CreateFullyConnected(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
-xnn_status CreateAdd(const OperatorArgs& a, xnn_operator_t* op) {
-  const Activation activation = a.node->op_as_Add()->activation();
-  size_t shape[kMaxRank];
-  const size_t rank = a.output->shape()->size();
-  for (size_t i = 0; i < rank; ++i) shape[i] = a.output->shape()->Get(i);
-  if (a.output->type() == ElementType::I8) {
-    const schema::Tensor &x = *a.inputs[0], &y = *a.inputs[1], &z = *a.output;
-    const Int8Range range = ClampI8(activation, z);
-    xnn_status status = xnn_create_add_nd_qs8(ZeroPoint(x), Scale(x), ZeroPoint(y), Scale(y), ZeroPoint(z), Scale(z),
-                                              range.min, range.max, 0, op);
-    if (status != xnn_status_success) return status;
-    return xnn_setup_add_nd_qs8(*op, rank, shape, rank, shape, static_cast<const int8_t*>(a.input_data[0]),
-                                static_cast<const int8_t*>(a.input_data[1]), static_cast<int8_t*>(a.output_data),
-                                a.pool);
-  }
-  const FloatRange range = ClampF32(activation);
-  xnn_status status = xnn_create_add_nd_f32(range.min, range.max, 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_add_nd_f32(*op, rank, shape, rank, shape, static_cast<const float*>(a.input_data[0]),
-                              static_cast<const float*>(a.input_data[1]), static_cast<float*>(a.output_data), a.pool);
+Status CreateAdd(const OperatorArgs& a, backend::Step* step) {
+  backend::AddDesc d;
+  d.type = TypeOf(*a.output);
+  d.rank = a.output->shape()->size();
+  for (size_t i = 0; i < d.rank; ++i) d.shape[i] = a.output->shape()->Get(i);
+  d.a = QuantizationOf(*a.inputs[0]);
+  d.b = QuantizationOf(*a.inputs[1]);
+  d.output = QuantizationOf(*a.output);
+  d.relu = a.node->op_as_Add()->activation() == Activation::Relu;
+  return backend::CreateAdd(d, a.input_data[0], a.input_data[1], a.output_data, a.pool, step);
 }
 
-xnn_status CreateMaxPool(const OperatorArgs& a, xnn_operator_t* op) {
+Status CreateMaxPool(const OperatorArgs& a, backend::Step* step) {
   const schema::MaxPool2D& p = *a.node->op_as_MaxPool2D();
   const schema::Tensor& x = *a.inputs[0];
-  const size_t h = x.shape()->Get(1), w = x.shape()->Get(2), c = x.shape()->Get(3);
-  if (x.type() == ElementType::I8) {
-    xnn_status status = xnn_create_max_pooling2d_nhwc_s8(p.pad_top(), p.pad_right(), p.pad_bottom(), p.pad_left(),
-                                                         p.kernel_h(), p.kernel_w(), p.stride_h(), p.stride_w(), 1, 1,
-                                                         c, c, c, -128, 127, 0, op);
-    if (status != xnn_status_success) return status;
-    return xnn_setup_max_pooling2d_nhwc_s8(*op, 1, h, w, static_cast<const int8_t*>(a.input_data[0]),
-                                           static_cast<int8_t*>(a.output_data), a.pool);
-  }
-  const float inf = std::numeric_limits<float>::infinity();
-  xnn_status status = xnn_create_max_pooling2d_nhwc_f32(p.pad_top(), p.pad_right(), p.pad_bottom(), p.pad_left(),
-                                                        p.kernel_h(), p.kernel_w(), p.stride_h(), p.stride_w(), 1, 1,
-                                                        c, c, c, -inf, inf, 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_max_pooling2d_nhwc_f32(*op, 1, h, w, static_cast<const float*>(a.input_data[0]),
-                                          static_cast<float*>(a.output_data), a.pool);
+  backend::MaxPoolDesc d;
+  d.type = TypeOf(x);
+  d.window.pad_top = p.pad_top();
+  d.window.pad_right = p.pad_right();
+  d.window.pad_bottom = p.pad_bottom();
+  d.window.pad_left = p.pad_left();
+  d.window.kernel_h = p.kernel_h();
+  d.window.kernel_w = p.kernel_w();
+  d.window.stride_h = p.stride_h();
+  d.window.stride_w = p.stride_w();
+  d.input_h = x.shape()->Get(1);
+  d.input_w = x.shape()->Get(2);
+  d.channels = x.shape()->Get(3);
+  return backend::CreateMaxPool(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
-xnn_status CreateGlobalAveragePool(const OperatorArgs& a, xnn_operator_t* op) {
-  const schema::Tensor &x = *a.inputs[0], &y = *a.output;
-  const size_t pixels = static_cast<size_t>(x.shape()->Get(1)) * x.shape()->Get(2), c = x.shape()->Get(3);
-  if (x.type() == ElementType::I8) {
-    xnn_status status = xnn_create_global_average_pooling_nwc_qs8(c, c, c, ZeroPoint(x), Scale(x), ZeroPoint(y),
-                                                                  Scale(y), -128, 127, 0, op);
-    if (status != xnn_status_success) return status;
-    return xnn_setup_global_average_pooling_nwc_qs8(*op, 1, pixels, static_cast<const int8_t*>(a.input_data[0]),
-                                                    static_cast<int8_t*>(a.output_data), a.pool);
-  }
-  const float inf = std::numeric_limits<float>::infinity();
-  xnn_status status = xnn_create_global_average_pooling_nwc_f32(c, c, c, -inf, inf, 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_global_average_pooling_nwc_f32(*op, 1, pixels, static_cast<const float*>(a.input_data[0]),
-                                                  static_cast<float*>(a.output_data), a.pool);
+Status CreateGlobalAveragePool(const OperatorArgs& a, backend::Step* step) {
+  const schema::Tensor& x = *a.inputs[0];
+  backend::GlobalAveragePoolDesc d;
+  d.type = TypeOf(x);
+  d.pixels = static_cast<size_t>(x.shape()->Get(1)) * x.shape()->Get(2);
+  d.channels = x.shape()->Get(3);
+  d.input = QuantizationOf(x);
+  d.output = QuantizationOf(*a.output);
+  return backend::CreateGlobalAveragePool(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
 // Quantize and Dequantize treat the tensor as rows of its innermost dimension.
-xnn_status CreateConvert(const OperatorArgs& a, bool quantize, xnn_operator_t* op) {
+Status CreateConvert(const OperatorArgs& a, bool quantize, backend::Step* step) {
   const auto* shape = a.output->shape();
-  const size_t channels = shape->Get(shape->size() - 1);
-  const size_t rows = ElementCount(*a.output) / channels;
-  if (quantize) {
-    xnn_status status = xnn_create_convert_nc_f32_qs8(channels, channels, channels, Scale(*a.output),
-                                                      ZeroPoint(*a.output), -128, 127, 0, op);
-    if (status != xnn_status_success) return status;
-    return xnn_setup_convert_nc_f32_qs8(*op, rows, static_cast<const float*>(a.input_data[0]),
-                                        static_cast<int8_t*>(a.output_data), a.pool);
-  }
-  const schema::Tensor& x = *a.inputs[0];
-  xnn_status status = xnn_create_convert_nc_qs8_f32(channels, channels, channels, Scale(x), ZeroPoint(x), 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_convert_nc_qs8_f32(*op, rows, static_cast<const int8_t*>(a.input_data[0]),
-                                      static_cast<float*>(a.output_data), a.pool);
+  backend::ConvertDesc d;
+  d.quantize = quantize;
+  d.channels = shape->Get(shape->size() - 1);
+  d.rows = ElementCount(*a.output) / d.channels;
+  d.int8 = QuantizationOf(quantize ? *a.output : *a.inputs[0]);
+  return backend::CreateConvert(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
-xnn_status CreateSoftmax(const OperatorArgs& a, xnn_operator_t* op) {
-  const size_t classes = a.output->shape()->Get(1);
-  xnn_status status = xnn_create_softmax_nc_f32(classes, classes, classes, 0, op);
-  if (status != xnn_status_success) return status;
-  return xnn_setup_softmax_nc_f32(*op, 1, static_cast<const float*>(a.input_data[0]),
-                                  static_cast<float*>(a.output_data), a.pool);
+Status CreateSoftmax(const OperatorArgs& a, backend::Step* step) {
+  backend::SoftmaxDesc d;
+  d.classes = a.output->shape()->Get(1);
+  return backend::CreateSoftmax(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
 }  // namespace
 
-Status CreateOperator(const OperatorArgs& args, xnn_operator_t* op) {
-  *op = nullptr;
-  xnn_status status = xnn_status_invalid_parameter;
+Status CreateOperator(const OperatorArgs& args, backend::Step* step) {
+  *step = backend::Step();
+  Status status = Status::Error("no backend operator for this op");
   switch (args.node->op_type()) {
-    case schema::Op::Conv2D: status = CreateConv2D(args, op); break;
-    case schema::Op::Add: status = CreateAdd(args, op); break;
-    case schema::Op::MaxPool2D: status = CreateMaxPool(args, op); break;
-    case schema::Op::GlobalAveragePool: status = CreateGlobalAveragePool(args, op); break;
-    case schema::Op::FullyConnected: status = CreateFullyConnected(args, op); break;
-    case schema::Op::Quantize: status = CreateConvert(args, true, op); break;
-    case schema::Op::Dequantize: status = CreateConvert(args, false, op); break;
-    case schema::Op::Softmax: status = CreateSoftmax(args, op); break;
+    case schema::Op::Conv2D: status = CreateConv2D(args, step); break;
+    case schema::Op::Add: status = CreateAdd(args, step); break;
+    case schema::Op::MaxPool2D: status = CreateMaxPool(args, step); break;
+    case schema::Op::GlobalAveragePool: status = CreateGlobalAveragePool(args, step); break;
+    case schema::Op::FullyConnected: status = CreateFullyConnected(args, step); break;
+    case schema::Op::Quantize: status = CreateConvert(args, true, step); break;
+    case schema::Op::Dequantize: status = CreateConvert(args, false, step); break;
+    case schema::Op::Softmax: status = CreateSoftmax(args, step); break;
     default: break;
   }
-  if (status == xnn_status_success) return Status::Ok();
-  if (*op != nullptr) {
-    xnn_delete_operator(*op);
-    *op = nullptr;
-  }
+  if (status.ok()) return status;
   const char* name = args.node->name() ? args.node->name()->c_str() : "?";
-  return Status::Error("node '%s' (%s): XNNPACK refused it: %s", name, schema::EnumNameOp(args.node->op_type()),
-                       StatusName(status));
+  return Status::Error("node '%s' (%s): %s", name, schema::EnumNameOp(args.node->op_type()),
+                       status.message().c_str());
 }
 
 }  // namespace resq

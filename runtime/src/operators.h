@@ -1,11 +1,10 @@
-// Turns one verified node into one XNNPACK operator, created and set up for fixed arena pointers,
-// so that running it later is a single xnn_run_operator call.
+// Turns one verified node into one backend step (backend/backend.h), created for fixed arena pointers,
+// so that running it later is a single backend::Run call.
 #pragma once
-
-#include <xnnpack.h>
 
 #include <vector>
 
+#include "backend/backend.h"
 #include "resq/runtime.h"
 #include "resq_generated.h"
 
@@ -20,7 +19,8 @@ struct OperatorArgs {
   pthreadpool_t pool = nullptr;
 };
 
-// Creates and sets up the operator; on failure *op is null and nothing is left allocated.
-Status CreateOperator(const OperatorArgs& args, xnn_operator_t* op);
+// Creates the node's step; on failure the step is empty, nothing is left allocated and the error names
+// the node. The step still needs backend::Setup with the shared workspace before it runs.
+Status CreateOperator(const OperatorArgs& args, backend::Step* step);
 
 }  // namespace resq

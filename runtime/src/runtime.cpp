@@ -1,7 +1,6 @@
 #include "resq/runtime.h"
 
 #include <pthreadpool.h>
-#include <xnnpack.h>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <cstring>
 
 #include "arena_allocator.h"
+#include "backend/backend.h"
 #include "im2col.h"
 #include "model_check.h"
 #include "operators.h"
@@ -24,7 +24,7 @@ size_t AlignUp(size_t value, size_t alignment) { return (value + alignment - 1) 
 
 // The planned activations, plus the tail XNNPACK may read (never write) past the last tensor.
 size_t ActivationBytes(const schema::Model& model) {
-  return AlignUp(static_cast<size_t>(model.arena_bytes()) + XNN_EXTRA_BYTES, kArenaAlignment);
+  return AlignUp(static_cast<size_t>(model.arena_bytes()) + backend::ExtraBytes(), kArenaAlignment);
 }
 
 TensorView ViewOf(const schema::Tensor& tensor) {
@@ -70,10 +70,11 @@ const char* ElementTypeName(ElementType type) {
   return "unknown";
 }
 
-// An XNNPACK operator (allocated in the arena, never deleted: it dies with the arena), or, when op is
-// null, an Im2Col the runtime computes itself.
+// The backend's operators (allocated in the arena, never deleted: they die with the arena), or an Im2Col
+// the runtime computes itself.
 struct Runtime::Step {
-  xnn_operator* op = nullptr;
+  bool is_im2col = false;
+  backend::Step operators;
   Im2ColStep im2col;
 };
 
@@ -143,10 +144,11 @@ Status Runtime::CreateStep(size_t node_index, uint8_t* activations, pthreadpool*
   args.output_data = activations + args.output->arena_offset();
   *step = Step();
   if (node->op_type() == schema::Op::Im2Col) {
+    step->is_im2col = true;
     step->im2col = PlanIm2Col(args);
     return Status::Ok();
   }
-  RESQ_RETURN_IF_ERROR(CreateOperator(args, &step->op));
+  RESQ_RETURN_IF_ERROR(CreateOperator(args, &step->operators));
   ReleaseWeightPages(node_index);
   return Status::Ok();
 }
@@ -184,11 +186,15 @@ Status Runtime::MeasureArena(int threads, size_t* arena_bytes) {
   Status status;
   {
     ScopedArena scope(&counter);
+    size_t workspace_bytes = 0;
     for (size_t n = 0; n < node_count() && status.ok(); ++n) {
       Step step;
       status = CreateStep(n, static_cast<uint8_t*>(activations), pool, &step);
-      if (step.op) xnn_delete_operator(step.op);
+      workspace_bytes = std::max(workspace_bytes, step.operators.workspace_bytes);
+      backend::Delete(&step.operators);
     }
+    // The one workspace all steps share, placed as PrepareSteps places it.
+    if (workspace_bytes > 0) counter.Deallocate(counter.Allocate(workspace_bytes, kArenaAlignment));
   }
   if (pool) pthreadpool_destroy(pool);
   std::free(activations);
@@ -215,7 +221,17 @@ Status Runtime::PrepareSteps(void* arena, size_t arena_bytes, int threads, bool*
   {
     ScopedArena scope(allocator_.get());
     steps_.resize(node_count());
-    for (size_t n = 0; n < node_count() && status.ok(); ++n) status = CreateStep(n, base, pool_, &steps_[n]);
+    size_t workspace_bytes = 0;
+    for (size_t n = 0; n < node_count() && status.ok(); ++n) {
+      status = CreateStep(n, base, pool_, &steps_[n]);
+      workspace_bytes = std::max(workspace_bytes, steps_[n].operators.workspace_bytes);
+    }
+    // Steps run one at a time, so they share one workspace: the largest any of them asked for.
+    void* workspace = workspace_bytes > 0 ? allocator_->Allocate(workspace_bytes, kArenaAlignment) : nullptr;
+    if (workspace_bytes > 0 && !workspace) status = Status::Error("arena too small for a %zu-byte workspace", workspace_bytes);
+    for (size_t n = 0; n < steps_.size() && status.ok(); ++n) {
+      if (!steps_[n].is_im2col) status = backend::Setup(&steps_[n].operators, workspace);
+    }
   }
   if (allocator_->overflowed() || arena_bytes < activation_bytes_) {
     *too_small = true;
@@ -329,11 +345,11 @@ Status Runtime::Invoke(InvokeObserver* observer) {
   if (!prepared_) return Status::Error("Invoke before Prepare");
   for (size_t n = first_step_; n < steps_.size(); ++n) {
     if (observer) observer->BeforeStep(n);
-    if (!steps_[n].op) {
+    if (steps_[n].is_im2col) {
       RunIm2Col(steps_[n].im2col, pool_);
-    } else if (xnn_run_operator(steps_[n].op, pool_) != xnn_status_success) {
+    } else if (const Status status = backend::Run(steps_[n].operators, pool_); !status.ok()) {
       const auto* name = model_->nodes()->Get(n)->name();
-      return Status::Error("node %zu '%s': XNNPACK failed to run it", n, name ? name->c_str() : "?");
+      return Status::Error("node %zu '%s': %s", n, name ? name->c_str() : "?", status.message().c_str());
     }
     if (observer) observer->AfterStep(n, node_outputs_[n]);
   }

@@ -10,7 +10,6 @@
 
 #include "resq/status.h"
 
-struct xnn_operator;
 struct pthreadpool;
 
 namespace resq {

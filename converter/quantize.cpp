@@ -5,17 +5,20 @@
 #include <cstdio>
 #include <limits>
 
+#include "backend/requantization_limits.h"
+
 namespace resq::convert {
 namespace {
 
-// XNNPACK's limits on the requantization ratios of its int8 operators (checked at operator creation):
-//   convolution qc8:        input_scale * filter_scale / output_scale < 2^8
-//   add qs8:                input_scale / output_scale in [2^-10, 2^8), for each input
-//   global average pool:    input_scale / output_scale in [2^-8, 2^8)
+// XNNPACK's limits on the requantization ratios of its int8 operators, for every generation resq runs on
+// (runtime/src/backend/requantization_limits.h): a model converted here runs on Debian 12 and 13 alike.
 // The margins keep float rounding from landing exactly on a bound.
-constexpr double kMaxRatio = 256.0 * 0.999;
-constexpr double kAddMinRatio = 1.0 / 1024.0 * 1.001;
-constexpr double kPoolMinRatio = 1.0 / 256.0 * 1.001;
+constexpr backend::RequantizationLimits kLimits = backend::kPortableLimits;
+constexpr double kMaxRatio = kLimits.conv_ratio_below * 0.999;
+static_assert(kLimits.add_ratio_below == kLimits.conv_ratio_below && kLimits.pool_ratio_below == kLimits.conv_ratio_below,
+              "FitOutputScale uses one upper bound for every op");
+constexpr double kAddMinRatio = kLimits.add_ratio_at_least * 1.001;
+constexpr double kPoolMinRatio = kLimits.pool_ratio_at_least * 1.001;
 // Largest int32 bias, in steps of input_scale * filter_scale (see PlanWeighted).
 constexpr double kMaxBiasSteps = 1 << 30;
 

@@ -22,6 +22,21 @@ backend::Quantization QuantizationOf(const schema::Tensor& t) {
   return q;
 }
 
+// Conv2D and MaxPool2D carry the same window fields (MaxPool2D has no dilation).
+template <typename Op>
+backend::Window2D WindowOf(const Op& op) {
+  backend::Window2D w;
+  w.kernel_h = op.kernel_h();
+  w.kernel_w = op.kernel_w();
+  w.stride_h = op.stride_h();
+  w.stride_w = op.stride_w();
+  w.pad_top = op.pad_top();
+  w.pad_right = op.pad_right();
+  w.pad_bottom = op.pad_bottom();
+  w.pad_left = op.pad_left();
+  return w;
+}
+
 // Per-channel int8 ("qc8"): weights symmetric with one scale per output channel, activations asymmetric.
 const float* FilterScales(const schema::Tensor& filter) {
   return filter.type() == ElementType::I8 ? filter.quantization()->scale()->data() : nullptr;
@@ -32,14 +47,7 @@ Status CreateConv2D(const OperatorArgs& a, backend::Step* step) {
   const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1];
   backend::Conv2DDesc d;
   d.type = TypeOf(x);
-  d.window.pad_top = conv.pad_top();
-  d.window.pad_right = conv.pad_right();
-  d.window.pad_bottom = conv.pad_bottom();
-  d.window.pad_left = conv.pad_left();
-  d.window.kernel_h = conv.kernel_h();
-  d.window.kernel_w = conv.kernel_w();
-  d.window.stride_h = conv.stride_h();
-  d.window.stride_w = conv.stride_w();
+  d.window = WindowOf(conv);
   d.window.dilation_h = conv.dilation_h();
   d.window.dilation_w = conv.dilation_w();
   d.groups = conv.groups();
@@ -88,14 +96,7 @@ Status CreateMaxPool(const OperatorArgs& a, backend::Step* step) {
   const schema::Tensor& x = *a.inputs[0];
   backend::MaxPoolDesc d;
   d.type = TypeOf(x);
-  d.window.pad_top = p.pad_top();
-  d.window.pad_right = p.pad_right();
-  d.window.pad_bottom = p.pad_bottom();
-  d.window.pad_left = p.pad_left();
-  d.window.kernel_h = p.kernel_h();
-  d.window.kernel_w = p.kernel_w();
-  d.window.stride_h = p.stride_h();
-  d.window.stride_w = p.stride_w();
+  d.window = WindowOf(p);
   d.input_h = x.shape()->Get(1);
   d.input_w = x.shape()->Get(2);
   d.channels = x.shape()->Get(3);

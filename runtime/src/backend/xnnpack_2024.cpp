@@ -13,15 +13,12 @@
 //   - max_pooling2d and softmax take channels and strides at reshape.
 #include <xnnpack.h>
 
-#include <cmath>
 #include <limits>
-#include <mutex>
 
-#include "backend/backend.h"
 #include "backend/requantization_limits.h"
+#include "backend/xnnpack_shared.h"
 
 namespace resq::backend {
-namespace {
 
 const char* StatusName(xnn_status status) {
   switch (status) {
@@ -37,6 +34,8 @@ const char* StatusName(xnn_status status) {
   }
   return "unknown XNNPACK status";
 }
+
+namespace {
 
 // How Setup binds each kind of step (the operator's setup signature differs per kind).
 enum Kind : int {
@@ -97,23 +96,6 @@ class Builder {
   xnn_status status_ = xnn_status_success;
 };
 
-struct FloatRange {
-  float min, max;
-};
-FloatRange ClampF32(bool relu) {
-  const float inf = std::numeric_limits<float>::infinity();
-  return {relu ? 0.0f : -inf, inf};
-}
-
-// ReLU on an int8 tensor clamps at the code of real 0, which is the zero point.
-struct Int8Range {
-  int8_t min, max;
-};
-Int8Range ClampI8(bool relu, const Quantization& output) {
-  return {relu ? static_cast<int8_t>(output.zero_point) : int8_t{-128}, int8_t{127}};
-}
-
-int8_t ZeroPoint(const Quantization& q) { return static_cast<int8_t>(q.zero_point); }
 xnn_quantization_params Params(const Quantization& q) { return {q.zero_point, q.scale}; }
 
 // In place over `rows` x `channels` values: clamps at real 0 from below (a ReLU on the step's output).
@@ -345,38 +327,7 @@ Status Setup(Step* step, void* workspace) {
   return Status::Ok();
 }
 
-Status Run(const Step& step, pthreadpool_t pool) {
-  for (int i = 0; i < step.operator_count; ++i) {
-    const xnn_status status = xnn_run_operator(static_cast<xnn_operator_t>(step.operators[i]), pool);
-    if (status != xnn_status_success) return Status::Error("XNNPACK failed to run it: %s", StatusName(status));
-  }
-  return Status::Ok();
-}
-
-void Delete(Step* step) {
-  for (int i = 0; i < step->operator_count; ++i) xnn_delete_operator(static_cast<xnn_operator_t>(step->operators[i]));
-  *step = Step();
-}
-
-Status Initialize(const Allocator* allocator) {
-  static std::once_flag once;
-  static xnn_status status = xnn_status_success;
-  std::call_once(once, [allocator] {
-    static xnn_allocator hooks;  // XNNPACK keeps the pointer
-    if (allocator) {
-      hooks = {allocator->context,          allocator->allocate,         allocator->reallocate,
-               allocator->deallocate,       allocator->aligned_allocate, allocator->aligned_deallocate};
-    }
-    status = xnn_initialize(allocator ? &hooks : nullptr);
-  });
-  if (status != xnn_status_success) {
-    return Status::Error("XNNPACK initialization failed (%s): this CPU lacks the SIMD XNNPACK needs", StatusName(status));
-  }
-  return Status::Ok();
-}
-
 const char* Name() { return "XNNPACK 2024-11 (create/reshape/setup)"; }
 
-size_t ExtraBytes() { return XNN_EXTRA_BYTES; }
 
 }  // namespace resq::backend

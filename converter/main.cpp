@@ -59,7 +59,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   o.dtype = dtype == "float32" ? DataType::kFloat32 : DataType::kInt8;
-  resq::convert::ParseRangeMethod(method, &o.quantize.method);
+  if (const resq::Status parsed = resq::convert::ParseRangeMethod(method, &o.quantize.method); !parsed.ok()) {
+    std::fprintf(stderr, "resq-convert: %s\n", parsed.message().c_str());
+    return 1;
+  }
   if (!input_size.empty() && !ParseInputSize(input_size, &o.input_height, &o.input_width)) {
     std::fprintf(stderr, "resq-convert: --input-size '%s' is not HxW, e.g. 224x224\n", input_size.c_str());
     return 1;

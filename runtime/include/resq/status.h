@@ -7,7 +7,7 @@
 
 namespace resq {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // success
   static Status Ok() { return Status(); }

@@ -85,7 +85,9 @@ if [[ ${RESQ_QEMU_SHIM:-1} != 0 ]]; then
   if [[ ! -f $shim ]]; then
     mkdir -p -- "${shim%/*}" || die "cannot create $cache"
     tmp=$(mktemp -- "$shim.XXXXXX")
-    if ! err=$("$cc" -shared -fPIC -O2 -Wall -o "$tmp" "$src" 2>&1); then
+    # The shim defines open and open64 itself; Debian 13's armhf compiler makes 64-bit off_t and time_t the
+    # default, which turns open into open64 and the two definitions into one symbol defined twice.
+    if ! err=$("$cc" -shared -fPIC -O2 -Wall -U_FILE_OFFSET_BITS -U_TIME_BITS -o "$tmp" "$src" 2>&1); then
       rm -f -- "$tmp"
       die "building the cpuinfo shim failed: $(echo "$err" | head -n1)"
     fi

@@ -166,14 +166,32 @@ def markdown(rows):
     return "\n".join(lines)
 
 
-def environment(rows):
+def xnnpack_package(bin_dir):
+    """'PACKAGE VERSION' of the XNNPACK resq-bench runs with, or '?': the package that has the libXNNPACK.so.*
+    ld.so loads for it (libxnnpack0 on Debian 12, libxnnpack0.20241108 on Debian 13: the name follows the soname)."""
+    ldd = subprocess.run(["ldd", os.path.join(bin_dir, "resq-bench")], capture_output=True, text=True).stdout
+    path = next((line.split("=>")[1].split()[0] for line in ldd.splitlines()
+                 if "libXNNPACK.so" in line and "=>" in line), None)
+    if not path:
+        return "?"
+    # dpkg knows the file by its real path (/usr/lib/..., where ld.so may name /lib/...)
+    for pattern in (os.path.realpath(path), "*/" + os.path.basename(os.path.realpath(path))):
+        owner = subprocess.run(["dpkg-query", "-S", pattern], capture_output=True, text=True).stdout
+        if owner:
+            package = owner.split(":")[0].split(",")[0].strip()
+            version = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package],
+                                     capture_output=True, text=True).stdout
+            return "%s %s" % (package, version or "?")
+    return "?"
+
+
+def environment(rows, bin_dir):
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
                platform.machine())
-    xnnpack = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libxnnpack0"],
-                             capture_output=True, text=True).stdout or "?"
+    xnnpack = xnnpack_package(bin_dir)
     ort = next((r["info"] for r in rows if r["contender"].startswith("ONNX")), {})
     torch = next((r["info"] for r in rows if r["contender"].startswith("PyTorch")), {})
-    return {"cpu": cpu, "cores": os.cpu_count(), "libxnnpack0": xnnpack, "onnxruntime_node": ort.get("onnxruntime"),
+    return {"cpu": cpu, "cores": os.cpu_count(), "xnnpack": xnnpack, "onnxruntime_node": ort.get("onnxruntime"),
             "node": ort.get("node"), "torch": torch.get("torch"), "torch_blas": torch.get("blas")}
 
 
@@ -200,12 +218,12 @@ def main():
         for threads in [int(t) for t in args.threads.split(",")]:
             rows.extend(measure(args, model, threads, log))
     load_after = os.getloadavg()
-    env = environment(rows)
+    env = environment(rows, args.bin)
     env.update(load_average_before=load_before, load_average_after=load_after,
                rounds=args.rounds, runs=args.runs, warmup=args.warmup, seconds=time.time() - started)
 
-    print("%s, %d cores; libxnnpack0 %s, onnxruntime-node %s (node %s), torch %s (BLAS %s)" % (
-        env["cpu"], env["cores"], env["libxnnpack0"], env["onnxruntime_node"], env["node"], env["torch"],
+    print("%s, %d cores; %s, onnxruntime-node %s (node %s), torch %s (BLAS %s)" % (
+        env["cpu"], env["cores"], env["xnnpack"], env["onnxruntime_node"], env["node"], env["torch"],
         env["torch_blas"]))
     if "/blas/libblas.so" in (env["torch_blas"] or ""):
         print("WARNING: PyTorch runs on Debian's reference BLAS (libblas3): at 1 thread its 1x1 convolutions go "

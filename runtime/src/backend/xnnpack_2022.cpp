@@ -25,6 +25,7 @@ namespace {
 
 // Keeps the operator on success; deletes it and names the status on failure.
 Status Finish(xnn_status status, xnn_operator_t op, Step* step) {
+  if (status == xnn_status_success && op == nullptr) status = xnn_status_out_of_memory;  // see xnnpack_2024.cpp
   if (status == xnn_status_success) {
     step->operators[0] = op;
     step->operator_count = 1;

@@ -5,7 +5,10 @@
 namespace resq {
 
 LatestFrame::LatestFrame(size_t frame_bytes) : frame_bytes_(frame_bytes) {
-  for (std::vector<uint8_t>& buffer : buffers_) buffer.assign(frame_bytes, 0);
+  // resize zero-fills the empty vectors like assign(frame_bytes, 0) would, but checks the size against
+  // max_size() first; after assign GCC 14 cannot bound the fill and warns that the memset may exceed
+  // PTRDIFF_MAX (-Wstringop-overflow).
+  for (std::vector<uint8_t>& buffer : buffers_) buffer.resize(frame_bytes);
 }
 
 void LatestFrame::Publish(Clock::time_point arrived) {

@@ -209,6 +209,24 @@ TEST_CASE("add int8 requantizes both inputs") {
   }
 }
 
+// Every XNNPACK generation requantizes an int8 add only for input / output scale ratios in [2^-10, 2^8)
+// (backend/requantization_limits.h). 2022 refuses others itself; 2024 only asserts, so its backend checks.
+TEST_CASE("add int8 with a scale ratio outside XNNPACK's limits is refused at Prepare, naming the node") {
+  for (float output_scale : {0.05f / 300, 0.05f * 2000}) {
+    const int c = 8;
+    GraphBuilder builder;
+    const TensorId a = builder.Input("a", {1, 2, 2, c}, ElementType::kI8, Per(0.05f, 0));
+    builder.Output(builder.Add("add", a, a, Activation::kNone, Per(output_scale, 0)));
+    std::vector<uint8_t> bytes;
+    REQUIRE(builder.Finish(&bytes).ok());
+    Runtime runtime;
+    REQUIRE(runtime.Load(bytes.data(), bytes.size()).ok());
+    const Status status = runtime.Prepare(1);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.message().find("node 'add' (Add): XNNPACK refused it") != std::string::npos);
+  }
+}
+
 TEST_CASE("max pool 3x3 stride 2 padding 1, f32 and int8") {
   Random random(5);
   const int h = 9, w = 8, c = 10;

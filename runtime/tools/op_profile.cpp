@@ -49,6 +49,15 @@ std::vector<double> StepTimer::Medians() const {
   return medians;
 }
 
+std::vector<double> StepTimer::RunSums() const {
+  // Every step is observed once per Invoke, so sample r of each node belongs to run r.
+  std::vector<double> sums(seconds_.empty() ? 0 : seconds_[0].size(), 0.0);
+  for (const auto& samples : seconds_) {
+    for (size_t run = 0; run < sums.size() && run < samples.size(); ++run) sums[run] += samples[run];
+  }
+  return sums;
+}
+
 double Percentile(std::vector<double> values, double percent) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

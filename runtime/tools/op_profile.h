@@ -27,6 +27,8 @@ class StepTimer : public InvokeObserver {
   }
   // Median seconds of each node over the runs observed.
   std::vector<double> Medians() const;
+  // Seconds of all steps of each run observed, in run order: what the operators took in that Invoke.
+  std::vector<double> RunSums() const;
   // Reserves room for `runs` samples per node, so that observing allocates nothing.
   void Reserve(size_t runs);
 

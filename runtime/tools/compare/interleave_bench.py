@@ -13,8 +13,10 @@ valid in both: a root that bind-mounts the tree, or files copied to the same pat
 Per model and thread count, each build in turn runs `resq-bench --json` (--warmup untimed, --runs timed
 inferences) for --rounds rounds, the first build rotating each round, as compare.py does. A build's figure
 is the median of its round medians; the table also shows their range. With --profile each turn also runs
-`resq-bench --profile` and reports the overhead it prints (invoke median over the sum of the op medians),
-one figure per round and their median.
+`resq-bench --profile` and reports the overhead it prints, one figure per round and their median: the
+runtime's own time (Invoke minus its operators, run by run) over the operators' time. resq-bench builds from
+before 2026-11-29 printed instead the median of separate SetInput + Invoke runs over the sum of the op
+medians, which reads +1-4% too high (debian13-measurements.md, section 2); both forms are parsed.
 """
 import argparse
 import json
@@ -25,14 +27,15 @@ import subprocess
 import sys
 import time
 
-OVERHEAD = re.compile(r"sum of op medians ([0-9.]+) ms .*invoke median ([0-9.]+) ms; overhead ([-+0-9.]+)%")
+OVERHEAD = re.compile(r"per run: ops ([0-9.]+) ms, Invoke ([0-9.]+) ms .*= ([-+0-9.]+)% of its ops")
+OLD_OVERHEAD = re.compile(r"sum of op medians ([0-9.]+) ms .*invoke median ([0-9.]+) ms; overhead ([-+0-9.]+)%")
 
 
 def bench(command, model, threads, runs, warmup, profile):
     argv = command.split() + [model, "--threads", str(threads), "--runs", str(runs), "--warmup", str(warmup)]
     if profile:
         out = subprocess.run(argv + ["--profile"], check=True, capture_output=True, text=True).stdout
-        match = OVERHEAD.search(out)
+        match = OVERHEAD.search(out) or OLD_OVERHEAD.search(out)
         if not match:
             raise SystemExit("no overhead line in the output of %s" % " ".join(argv))
         return {"sum_ops_ms": float(match.group(1)), "median_ms": float(match.group(2)),

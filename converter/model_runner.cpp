@@ -16,10 +16,8 @@ void ReadReal(const TensorView& view, std::vector<float>* values) {
 
 Status ModelRunner::Load(const std::vector<uint8_t>& model_bytes, int threads) {
   RESQ_RETURN_IF_ERROR(runtime_.Load(model_bytes.data(), model_bytes.size()));
-  size_t arena_bytes = 0;
-  RESQ_RETURN_IF_ERROR(runtime_.MeasureArena(threads, &arena_bytes));
-  RESQ_RETURN_IF_ERROR(arena_.Allocate(arena_bytes));
-  return runtime_.Prepare(arena_.data(), arena_.size(), threads);
+  // The one-pass Prepare packs every weight once; MeasureArena + Prepare(arena) would pack them twice.
+  return runtime_.Prepare(threads);
 }
 
 Status ModelRunner::Run(const std::vector<float>& nhwc, InvokeObserver* observer) {

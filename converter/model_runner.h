@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <vector>
 
-#include "resq/buffer.h"
 #include "resq/runtime.h"
 #include "resq/status.h"
 
@@ -25,8 +24,7 @@ class ModelRunner {
   const Runtime& runtime() const { return runtime_; }
 
  private:
-  Runtime runtime_;
-  AlignedBuffer arena_;
+  Runtime runtime_;  // Prepare(threads): the runtime owns its arena
 };
 
 // The real values of a tensor view: f32 as is, int8 through its scale and zero point.

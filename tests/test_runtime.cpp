@@ -276,5 +276,12 @@ TEST_CASE("calling the runtime out of order is an error, not a crash") {
   CHECK_FALSE(runtime.Invoke().ok());
 }
 
+TEST_CASE("a Status message is kept whole, however long (paths and node names are not cut)") {
+  const std::string path = "/models/" + std::string(3000, 'x') + ".resq";
+  const Status status = Status::Error("cannot open %s: %s", path.c_str(), "No such file or directory");
+  CHECK(status.message() == "cannot open " + path + ": No such file or directory");
+  CHECK(Status::Error("%s", "").message().empty());
+}
+
 }  // namespace
 }  // namespace resq::test

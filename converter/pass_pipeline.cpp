@@ -1,3 +1,5 @@
+// The graph passes in the order they run (each lives in its own file: canonicalize, fold_batchnorm,
+// fuse_relu), then the check that only ops the runtime can run are left.
 #include "passes.h"
 
 namespace resq::convert {

@@ -70,12 +70,14 @@ const char* ElementTypeName(ElementType type) {
   return "unknown";
 }
 
-// The backend's operators (allocated in the arena, never deleted: they die with the arena), or an Im2Col
-// the runtime computes itself.
+// What runs a node: the backend's XNNPACK operators (allocated in the arena, never deleted: they die with
+// the arena), or a step the runtime computes itself.
+enum class StepKind { kBackend, kIm2Col };
+
 struct Runtime::Step {
-  bool is_im2col = false;
-  backend::Step operators;
-  Im2ColStep im2col;
+  StepKind kind = StepKind::kBackend;
+  backend::Step operators;  // kBackend
+  Im2ColStep im2col;        // kIm2Col
 };
 
 Runtime::Runtime() = default;
@@ -144,7 +146,7 @@ Status Runtime::CreateStep(size_t node_index, uint8_t* activations, pthreadpool*
   args.output_data = activations + args.output->arena_offset();
   *step = Step();
   if (node->op_type() == schema::Op::Im2Col) {
-    step->is_im2col = true;
+    step->kind = StepKind::kIm2Col;
     step->im2col = PlanIm2Col(args);
     return Status::Ok();
   }
@@ -230,7 +232,7 @@ Status Runtime::PrepareSteps(void* arena, size_t arena_bytes, int threads, bool*
     void* workspace = workspace_bytes > 0 ? allocator_->Allocate(workspace_bytes, kArenaAlignment) : nullptr;
     if (workspace_bytes > 0 && !workspace) status = Status::Error("arena too small for a %zu-byte workspace", workspace_bytes);
     for (size_t n = 0; n < steps_.size() && status.ok(); ++n) {
-      if (!steps_[n].is_im2col) status = backend::Setup(&steps_[n].operators, workspace);
+      if (steps_[n].kind == StepKind::kBackend) status = backend::Setup(&steps_[n].operators, workspace);
     }
   }
   if (allocator_->overflowed() || arena_bytes < activation_bytes_) {
@@ -345,7 +347,7 @@ Status Runtime::Invoke(InvokeObserver* observer) {
   if (!prepared_) return Status::Error("Invoke before Prepare");
   for (size_t n = first_step_; n < steps_.size(); ++n) {
     if (observer) observer->BeforeStep(n);
-    if (steps_[n].is_im2col) {
+    if (steps_[n].kind == StepKind::kIm2Col) {
       RunIm2Col(steps_[n].im2col, pool_);
     } else if (const Status status = backend::Run(steps_[n].operators, pool_); !status.ok()) {
       const auto* name = model_->nodes()->Get(n)->name();

@@ -13,7 +13,7 @@
 #include "lower.h"
 #include "onnx_reader.h"
 #include "passes.h"
-#include "sha256.h"
+#include "sha256_hex.h"
 #include "shape_inference.h"
 
 #ifndef RESQ_VERSION
@@ -155,7 +155,8 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
 
   std::string onnx_bytes;
   RESQ_RETURN_IF_ERROR(ReadFile(o.onnx_path, &onnx_bytes));
-  const std::string sha256 = Sha256Hex(onnx_bytes);
+  std::string sha256;
+  RESQ_RETURN_IF_ERROR(Sha256Hex(onnx_bytes, &sha256));
   Graph graph;
   RESQ_RETURN_IF_ERROR(ReadOnnx(onnx_bytes, o.onnx_path, &graph));
   onnx_bytes = std::string();  // the weights now live in the graph

@@ -6,6 +6,8 @@
 #include <limits>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "model_runner.h"
 #include "progress.h"
 
@@ -64,37 +66,6 @@ class SqnrObserver : public InvokeObserver {
 };
 
 size_t ArgMax(const std::vector<float>& v) { return std::max_element(v.begin(), v.end()) - v.begin(); }
-
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
-std::string JsonList(const std::vector<std::string>& lines) {
-  std::string json = "[";
-  for (size_t i = 0; i < lines.size(); ++i) json += (i ? ", " : "") + JsonString(lines[i]);
-  return json + "]";
-}
-
-// JSON has no infinity: an exact layer (no noise) reports null.
-std::string JsonNumber(double value) {
-  if (!std::isfinite(value)) return "null";
-  char text[64];
-  std::snprintf(text, sizeof(text), "%.6g", value);
-  return text;
-}
 
 }  // namespace
 
@@ -171,34 +142,38 @@ std::string FormatReport(const AccuracyReport& report) {
 }
 
 std::string ReportJson(const ConversionFacts& facts, const AccuracyReport* report) {
-  std::string json = "{\n";
-  json += "  \"source\": " + JsonString(facts.source) + ",\n";
-  json += "  \"source_sha256\": " + JsonString(facts.source_sha256) + ",\n";
-  json += "  \"output\": " + JsonString(facts.output) + ",\n";
-  json += "  \"dtype\": " + JsonString(facts.dtype) + ",\n";
-  json += "  \"model_bytes\": " + std::to_string(facts.model_bytes) + ",\n";
-  json += "  \"seconds\": " + JsonNumber(facts.seconds) + ",\n";
-  json += "  \"warnings\": " + JsonList(facts.warnings);
+  // ordered_json keeps the keys in the order written here. Numbers are written in full (shortest text that
+  // reads back as the same double); a non-finite one, e.g. the SQNR of an exact layer, becomes null.
+  nlohmann::ordered_json json;
+  json["source"] = facts.source;
+  json["source_sha256"] = facts.source_sha256;
+  json["output"] = facts.output;
+  json["dtype"] = facts.dtype;
+  json["model_bytes"] = facts.model_bytes;
+  json["seconds"] = facts.seconds;
+  json["warnings"] = facts.warnings;
   if (report) {
-    json += ",\n  \"calibration\": " + JsonString(facts.calibration) + ",\n";
-    json += "  \"range_method\": " + JsonString(facts.method) + ",\n";
-    json += "  \"scale_adjustments\": " + JsonList(facts.adjustments) + ",\n";
-    json += "  \"layers\": [\n";
-    for (size_t i = 0; i < report->layers.size(); ++i) {
-      json += "    {\"name\": " + JsonString(report->layers[i].name) +
-              ", \"sqnr_db\": " + JsonNumber(report->layers[i].sqnr_db) + "}" +
-              (i + 1 < report->layers.size() ? ",\n" : "\n");
+    json["calibration"] = facts.calibration;
+    json["range_method"] = facts.method;
+    json["scale_adjustments"] = facts.adjustments;
+    nlohmann::ordered_json& layers = json["layers"] = nlohmann::ordered_json::array();
+    for (const LayerAccuracy& layer : report->layers) {
+      nlohmann::ordered_json& entry = layers.emplace_back();
+      entry["name"] = layer.name;
+      entry["sqnr_db"] = layer.sqnr_db;
     }
-    json += "  ],\n  \"layer_inputs\": " + std::to_string(report->layer_inputs) + ",\n";
-    json += "  \"output_accuracy\": {\n";
-    json += "    \"inputs\": " + std::to_string(report->inputs) + ",\n";
-    json += "    \"top1_agreement\": " + JsonNumber(report->top1_agreement) + ",\n";
-    json += "    \"cosine_similarity_mean\": " + JsonNumber(report->cosine_mean) + ",\n";
-    json += "    \"cosine_similarity_min\": " + JsonNumber(report->cosine_min) + ",\n";
-    json += "    \"relative_error_mean\": " + JsonNumber(report->relative_error_mean) + ",\n";
-    json += "    \"relative_error_max\": " + JsonNumber(report->relative_error_max) + "\n  }";
+    json["layer_inputs"] = report->layer_inputs;
+    nlohmann::ordered_json& output = json["output_accuracy"];
+    output["inputs"] = report->inputs;
+    output["top1_agreement"] = report->top1_agreement;
+    output["cosine_similarity_mean"] = report->cosine_mean;
+    output["cosine_similarity_min"] = report->cosine_min;
+    output["relative_error_mean"] = report->relative_error_mean;
+    output["relative_error_max"] = report->relative_error_max;
   }
-  return json + "\n}\n";
+  // Paths and node names are bytes from the command line and the model: any that are not UTF-8 become
+  // U+FFFD, so that the report is always valid JSON.
+  return json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace resq::convert

@@ -3,9 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
 
 #include "npy.h"
 #include "range_histogram.h"
+#include "report.h"
 #include "resq_generated.h"
 #include "sha256_hex.h"
 #include "test_converter_support.h"
@@ -323,6 +327,70 @@ TEST_CASE("int8 conversion of a small net stays close to float and reports per-l
     std::vector<float> want_f(want.begin(), want.end());
     CHECK(MaxRelativeError(got, want_f) < 0.05);
   }
+}
+
+// The keys of a JSON object in the order they were written.
+std::vector<std::string> KeysOf(const nlohmann::ordered_json& object) {
+  std::vector<std::string> keys;
+  for (const auto& item : object.items()) keys.push_back(item.key());
+  return keys;
+}
+
+TEST_CASE("the --report JSON reads back with quotes, backslashes, newlines and non-UTF-8 bytes in names") {
+  convert::ConversionFacts facts;
+  facts.source = "models/a \"quoted\" \\ dir\nnext line/m.onnx";
+  facts.source_sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  facts.output = "out\t\"m\".resq";
+  facts.dtype = "int8";
+  facts.method = "mse";
+  facts.calibration = "C:\\pictures";
+  facts.seconds = 1.25;
+  facts.model_bytes = 123456;
+  facts.adjustments = {"node \"a\\b\": scale raised"};
+  facts.warnings = {"two\nlines", "a Latin-1 byte \xe9 in a file name"};
+  convert::AccuracyReport report;
+  report.layers = {{"conv \"1\" \\ \n", 31.5}, {"exact", std::numeric_limits<double>::infinity()}};
+  report.layer_inputs = 2;
+  report.inputs = 3;
+  report.top1_agreement = 2.0 / 3.0;
+  report.cosine_mean = 0.999;
+  report.cosine_min = 0.99;
+  report.relative_error_mean = 0.01;
+  report.relative_error_max = std::numeric_limits<double>::quiet_NaN();
+
+  const std::string text = convert::ReportJson(facts, &report);
+  INFO(text);
+  const nlohmann::ordered_json json = nlohmann::ordered_json::parse(text);
+  CHECK(KeysOf(json) == std::vector<std::string>{"source", "source_sha256", "output", "dtype", "model_bytes",
+                                                 "seconds", "warnings", "calibration", "range_method",
+                                                 "scale_adjustments", "layers", "layer_inputs", "output_accuracy"});
+  CHECK(json["source"] == facts.source);
+  CHECK(json["source_sha256"] == facts.source_sha256);
+  CHECK(json["output"] == facts.output);
+  CHECK(json["calibration"] == facts.calibration);
+  CHECK(json["scale_adjustments"].get<std::vector<std::string>>() == facts.adjustments);
+  CHECK(json["warnings"][0] == facts.warnings[0]);
+  CHECK(json["warnings"][1] == "a Latin-1 byte \ufffd in a file name");  // not UTF-8: U+FFFD
+  CHECK(json["model_bytes"].is_number_unsigned());
+  CHECK(json["model_bytes"] == 123456);
+  CHECK(json["seconds"] == 1.25);
+  REQUIRE(json["layers"].size() == 2);
+  CHECK(KeysOf(json["layers"][0]) == std::vector<std::string>{"name", "sqnr_db"});
+  CHECK(json["layers"][0]["name"] == report.layers[0].name);
+  CHECK(json["layers"][0]["sqnr_db"] == 31.5);
+  CHECK(json["layers"][1]["sqnr_db"].is_null());  // an exact layer: infinite SQNR
+  CHECK(json["layer_inputs"] == 2);
+  const nlohmann::ordered_json& output = json["output_accuracy"];
+  CHECK(KeysOf(output) == std::vector<std::string>{"inputs", "top1_agreement", "cosine_similarity_mean",
+                                                   "cosine_similarity_min", "relative_error_mean",
+                                                   "relative_error_max"});
+  CHECK(output["inputs"] == 3);
+  CHECK(output["top1_agreement"] == 2.0 / 3.0);  // written in full: reads back as the same double
+  CHECK(output["relative_error_max"].is_null());
+
+  // A float conversion: no accuracy, so none of its keys.
+  CHECK(KeysOf(nlohmann::ordered_json::parse(convert::ReportJson(facts, nullptr))) ==
+        std::vector<std::string>{"source", "source_sha256", "output", "dtype", "model_bytes", "seconds", "warnings"});
 }
 
 // Writes `count` random 8-bit RGB pictures as binary PPM (stb_image reads them) and returns their

@@ -1,9 +1,14 @@
 #!/bin/bash
 # resq-convert's command line: exit codes, one-line errors on stderr, no file left by a failed run,
-# and a full int8 conversion with the JSON report.
-#   test_converter_cli.sh RESQ_CONVERT MODEL.onnx CALIBRATION.npy LABELS WORK_DIR
+# and a full int8 conversion with the JSON report, read back by Python's json module from a folder whose name
+# has a quote, a backslash, a newline and a byte that is not UTF-8.
+#   test_converter_cli.sh RESQ_CONVERT MODEL.onnx CALIBRATION.npy LABELS WORK_DIR PYTHON3
 set -u
-convert=$1 model=$2 calibration=$3 labels=$4 work=$5
+convert=$1 model=$2 calibration=$3 labels=$4 work=$5 python=$6
+if [ ! -x "$python" ]; then
+  echo "skipped: no python3 ('$python') to read the JSON report"
+  exit 77
+fi
 rm -rf "$work" && mkdir -p "$work"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -30,15 +35,39 @@ expect_error "bad input size" "--input-size '28by28' is not HxW" "$model" -o "$w
 expect_error "int8 without calibration" "needs calibration inputs" "$model" -o "$work/out/m.resq"
 expect_error "wrong mean" "--mean has 2 values" "$model" -o "$work/out/m.resq" --dtype float32 --mean 0.1,0.2
 
-out=$("$convert" "$model" -o "$work/out/fashion.resq" --calib "$calibration" --calib-count 200 \
-      --mean 0.286 --std 0.353 --labels "$labels" --report "$work/out/report.json" 2>&1)
+odd="$work/out/a \"quoted\" \\ dir"$'\n'"next line "$'\xe9'
+mkdir -p "$odd"
+cp "$model" "$odd/model.onnx"
+out=$("$convert" "$odd/model.onnx" -o "$odd/fashion.resq" --calib "$calibration" --calib-count 200 \
+      --mean 0.286 --std 0.353 --labels "$labels" --report "$odd/report.json" 2>&1)
 status=$?
 [ $status -eq 0 ] || fail "int8 conversion: exit status $status: $out"
 grep -q "top-1 agreement" <<<"$out" || fail "int8 conversion printed no report: $out"
-[ -s "$work/out/fashion.resq" ] || fail "int8 conversion wrote no model"
-grep -q '"top1_agreement"' "$work/out/report.json" || fail "report.json has no top1_agreement"
-grep -q '"sqnr_db"' "$work/out/report.json" || fail "report.json has no per-layer SQNR"
-ls "$work/out" | grep -q '\.tmp\.' && fail "a temporary file was left behind"
+[ -s "$odd/fashion.resq" ] || fail "int8 conversion wrote no model"
+# The paths come back as written, the byte that is not UTF-8 as U+FFFD; the hash is the model file's.
+"$python" - "$odd" <<'PYTHON' || fail "report.json does not read back (above)"
+import hashlib, json, os, sys
+folder = os.fsencode(sys.argv[1])
+with open(os.path.join(folder, b"report.json"), encoding="utf-8") as f:
+    report = json.load(f)
+def shown(path):
+    return path.decode("utf-8", "replace")
+checks = {
+    "source": report["source"] == shown(os.path.join(folder, b"model.onnx")),
+    "output": report["output"] == shown(os.path.join(folder, b"fashion.resq")),
+    "source_sha256": report["source_sha256"] ==
+        hashlib.sha256(open(os.path.join(folder, b"model.onnx"), "rb").read()).hexdigest(),
+    "dtype": report["dtype"] == "int8",
+    "model_bytes": report["model_bytes"] == os.path.getsize(os.path.join(folder, b"fashion.resq")),
+    "layers": len(report["layers"]) > 10 and all(
+        isinstance(layer["name"], str) and isinstance(layer["sqnr_db"], (float, type(None))) for layer in report["layers"]),
+    "output_accuracy": 0.9 <= report["output_accuracy"]["top1_agreement"] <= 1.0,
+}
+bad = [key for key, ok in checks.items() if not ok]
+if bad:
+    sys.exit("report.json: wrong %s in %s" % (", ".join(bad), json.dumps(report, indent=1)[:2000]))
+PYTHON
+ls "$odd" | grep -q '\.tmp\.' && fail "a temporary file was left behind"
 
 if [ $failures -ne 0 ]; then
   echo "$failures failure(s)"

@@ -80,7 +80,7 @@ case "$suite" in
       libstb0 libstb-dev
       libflatbuffers2 libflatbuffers-dev
       doctest-dev
-      libcli11-dev
+      libcli11-dev nlohmann-json3-dev
       # runtime of the target (NEEDED by the above: libc.so.6 libm.so.6 libgcc_s.so.1 libstdc++.so.6 ld-linux-*)
       libc6 libgcc-s1 libstdc++6
       base-files
@@ -95,7 +95,7 @@ case "$suite" in
       libstb0t64 libstb-dev
       libflatbuffers23.5.26 libflatbuffers-dev
       doctest-dev
-      libcli11-dev
+      libcli11-dev nlohmann-json3-dev
       libc6 libgcc-s1 libstdc++6
       base-files
     ) ;;

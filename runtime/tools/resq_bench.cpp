@@ -4,10 +4,13 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "alloc_counter.h"
 #include "op_profile.h"
@@ -168,23 +171,47 @@ void PrintText(const Options& o, const Figures& f) {
               op_sum, resq::Median(f.invoke_ms), resq::Median(own_ms), 100 * resq::Median(own_ms) / op_sum);
 }
 
+// Milliseconds to the decimals the JSON has always had (decimals = 4: 0.1 us): finer digits are timer
+// noise, and a rounded double prints short.
+double Rounded(double ms, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(ms * scale) / scale;
+}
+
+// One JSON object; keys in this order (ordered_json). Times in ms, sizes in bytes, heap_allocations -1 when
+// this build cannot count them. The model path and node names are escaped, bytes that are not UTF-8
+// become U+FFFD.
 void PrintJson(const Options& o, const Figures& f) {
-  std::printf("{\"model\": \"%s\", \"model_bytes\": %zu, \"threads\": %d, \"runs\": %d, \"warmup\": %d,\n",
-              o.model.c_str(), f.model_bytes, o.threads, o.runs, o.warmup);
-  std::printf(" \"open_ms\": %.4f, \"load_ms\": %.4f, \"measure_ms\": %.4f, \"prepare_ms\": %.4f,\n", f.open_ms,
-              f.load_ms, f.measure_ms, f.prepare_ms);
-  std::printf(" \"arena_bytes\": %zu, \"activation_bytes\": %zu, \"xnnpack_bytes\": %zu, \"peak_rss_bytes\": %zu,\n",
-              f.arena_bytes, f.activation_bytes, f.xnnpack_bytes, f.peak_rss);
-  std::printf(" \"latency_ms\": {\"min\": %.4f, \"median\": %.4f, \"p90\": %.4f, \"p99\": %.4f},\n",
-              resq::Percentile(f.latencies_ms, 0), resq::Median(f.latencies_ms), resq::Percentile(f.latencies_ms, 90),
-              resq::Percentile(f.latencies_ms, 99));
-  std::printf(" \"heap_allocations\": %ld,\n \"ops\": [", f.allocations);
+  nlohmann::ordered_json json;
+  json["model"] = o.model;
+  json["model_bytes"] = f.model_bytes;
+  json["threads"] = o.threads;
+  json["runs"] = o.runs;
+  json["warmup"] = o.warmup;
+  json["open_ms"] = Rounded(f.open_ms, 4);
+  json["load_ms"] = Rounded(f.load_ms, 4);
+  json["measure_ms"] = Rounded(f.measure_ms, 4);
+  json["prepare_ms"] = Rounded(f.prepare_ms, 4);
+  json["arena_bytes"] = f.arena_bytes;
+  json["activation_bytes"] = f.activation_bytes;
+  json["xnnpack_bytes"] = f.xnnpack_bytes;
+  json["peak_rss_bytes"] = f.peak_rss;
+  nlohmann::ordered_json& latency = json["latency_ms"];
+  latency["min"] = Rounded(resq::Percentile(f.latencies_ms, 0), 4);
+  latency["median"] = Rounded(resq::Median(f.latencies_ms), 4);
+  latency["p90"] = Rounded(resq::Percentile(f.latencies_ms, 90), 4);
+  latency["p99"] = Rounded(resq::Percentile(f.latencies_ms, 99), 4);
+  json["heap_allocations"] = f.allocations;
+  nlohmann::ordered_json& ops = json["ops"] = nlohmann::ordered_json::array();
   for (size_t i = 0; i < f.ops.size(); ++i) {
-    std::printf("%s\n  {\"op\": \"%s\", \"name\": \"%s\", \"shape\": \"%s\", \"macs\": %.0f, \"ms\": %.5f}",
-                i ? "," : "", f.ops[i].op.c_str(), f.ops[i].name.c_str(), f.ops[i].shape.c_str(), f.ops[i].macs,
-                f.op_ms[i]);
+    nlohmann::ordered_json& op = ops.emplace_back();
+    op["op"] = f.ops[i].op;
+    op["name"] = f.ops[i].name;
+    op["shape"] = f.ops[i].shape;
+    op["macs"] = std::llround(f.ops[i].macs);
+    op["ms"] = Rounded(f.op_ms[i], 5);
   }
-  std::printf("]}\n");
+  std::puts(json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
 }  // namespace

@@ -3,10 +3,14 @@
 // top-K classes with their probabilities and the inference time. An image that cannot be read is reported
 // on stderr and makes the exit status 1; the other images still run.
 #include <CLI/CLI.hpp>
+
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "classifier.h"
 #include "preprocess.h"
@@ -21,22 +25,11 @@ struct Options {
   bool json = false;
 };
 
-// A JSON string literal: quotes, backslashes and control characters escaped; other bytes (UTF-8) as they are.
-std::string JsonString(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+// Rounded to the decimals the JSON has always had: a float probability widened to double would otherwise
+// print as 0.97484302520751953.
+double Rounded(double value, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(value * scale) / scale;
 }
 
 void PrintText(const std::string& image, double inference_ms, const std::vector<resq::Prediction>& top,
@@ -45,20 +38,21 @@ void PrintText(const std::string& image, double inference_ms, const std::vector<
   for (const resq::Prediction& p : top) std::printf("  %.4f  %s\n", p.probability, classifier.label(p.index).c_str());
 }
 
+// One line per picture (JSON Lines), keys in this order (ordered_json). The picture's path and the labels are
+// escaped, bytes that are not UTF-8 become U+FFFD, a probability that is not finite becomes null.
 void PrintJson(const std::string& image, double inference_ms, const std::vector<resq::Prediction>& top,
                const resq::Classifier& classifier) {
-  std::string line = "{\"image\": " + JsonString(image) + ", \"inference_ms\": ";
-  char number[32];
-  std::snprintf(number, sizeof(number), "%.3f", inference_ms);
-  line += number;
-  line += ", \"top\": [";
-  for (size_t i = 0; i < top.size(); ++i) {
-    std::snprintf(number, sizeof(number), "%.6f", top[i].probability);
-    line += (i ? ", " : "") + std::string("{\"index\": ") + std::to_string(top[i].index) +
-            ", \"label\": " + JsonString(classifier.label(top[i].index)) + ", \"probability\": " + number + "}";
+  nlohmann::ordered_json line;
+  line["image"] = image;
+  line["inference_ms"] = Rounded(inference_ms, 3);
+  nlohmann::ordered_json& classes = line["top"] = nlohmann::ordered_json::array();
+  for (const resq::Prediction& p : top) {
+    nlohmann::ordered_json& entry = classes.emplace_back();
+    entry["index"] = p.index;
+    entry["label"] = classifier.label(p.index);
+    entry["probability"] = Rounded(p.probability, 6);
   }
-  line += "]}\n";
-  std::fputs(line.c_str(), stdout);
+  std::puts(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
 resq::Status ClassifyImage(resq::Classifier* classifier, const Options& options, const std::string& path) {

@@ -1,31 +1,38 @@
 #!/usr/bin/env bash
-# test_examples_cli.sh BIN_DIR MODEL.resq SAMPLES_DIR LABELS.txt [EMULATOR...]
+# test_examples_cli.sh BIN_DIR MODEL.resq SAMPLES_DIR LABELS.txt PYTHON3 [EMULATOR...]
 #
 # The README's job, end to end through the real programs, on the bundled model and pictures:
 #   - resq-classify prints each bundled picture's true label (SAMPLES_DIR/<class index>_<name>.png, the
 #     index being a line of LABELS.txt), and reports corrupt pictures in one line each with exit 1 while
 #     the good ones still print;
+#   - its --json lines read back with Python's json module, also for a picture whose path holds a quote, a
+#     backslash, a newline and a byte that is not UTF-8 (U+FFFD in the JSON), and labels with quotes and
+#     backslashes;
 #   - resq-camera --stdin, fed the same pictures as raw 64x48 I420 frames one at a time (so that it must
 #     convert colours, resize and crop), names every frame as resq-classify names the picture, and ends
 #     cleanly with a summary at the end of the stream;
 #   - a burst of frames faster than the model is dropped, not queued; a short read and a missing camera
 #     end with one clear line and exit 1.
 # EMULATOR: the command that runs target programs (qemu-run.sh ... when cross-compiled), or nothing.
-# Exits 77 (ctest: skipped) when MODEL does not exist.
+# Exits 77 (ctest: skipped) when MODEL or PYTHON3 does not exist.
 set -euo pipefail
 
 fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-[[ $# -ge 4 ]] || fail "usage: $0 BIN_DIR MODEL SAMPLES_DIR LABELS [EMULATOR...]"
-bin=$1 model=$2 samples=$3 labels=$4
-shift 4
+[[ $# -ge 5 ]] || fail "usage: $0 BIN_DIR MODEL SAMPLES_DIR LABELS PYTHON3 [EMULATOR...]"
+bin=$1 model=$2 samples=$3 labels=$4 python=$5
+shift 5
 emulator=("$@")
 run() { "${emulator[@]}" "$@"; }
 
 if [[ ! -f $model ]]; then
   echo "skipped: no model at $model (resq-convert makes it from models/fashion_mnist_resnet.onnx)"
+  exit 77
+fi
+if [[ ! -x $python ]]; then
+  echo "skipped: no python3 ('$python') to read resq-classify's JSON"
   exit 77
 fi
 shopt -s nullglob
@@ -39,26 +46,59 @@ true_label() { # .../7_sneaker.png -> line 8 of LABELS
   index=${index%%_*}
   sed -n "$((index + 1))p" "$labels"
 }
-json_top_label() { sed -E 's/^[^[]*\[\{"index": [0-9]+, "label": "(([^"\\]|\\.)*)".*/\1/'; }
+# json_top_labels JSONL IMAGE...: reads resq-classify's JSON Lines, one object per IMAGE in order, checks
+# each one's keys, their order and types and that its "image" is IMAGE (bytes that are not UTF-8 as U+FFFD),
+# and prints each picture's top label, one per line.
+json_top_labels() {
+  "$python" - "$@" <<'PYTHON'
+import json, os, sys
+path, images = sys.argv[1], sys.argv[2:]
+with open(path, encoding="utf-8") as f:
+    lines = f.read().split("\n")
+if lines[-1] != "" or len(lines) - 1 != len(images):
+    sys.exit("want %d lines, each ending in a newline, got %r" % (len(images), lines))
+for line, image in zip(lines, images):
+    record = json.loads(line)
+    top = record["top"]
+    ok = (list(record) == ["image", "inference_ms", "top"] and
+          record["image"] == os.fsencode(image).decode("utf-8", "replace") and
+          isinstance(record["inference_ms"], (int, float)) and len(top) > 0 and
+          all(list(c) == ["index", "label", "probability"] and isinstance(c["index"], int) and
+              isinstance(c["label"], str) and isinstance(c["probability"], (int, float)) for c in top))
+    if not ok:
+        sys.exit("unexpected JSON for %r: %s" % (image, line))
+    print(top[0]["label"])
+PYTHON
+}
 frame_label() { sed -E 's/^frame [0-9]+: (.*) \([0-9.]+\)  inference [0-9.]+ ms, end-to-end [0-9.]+ ms, [0-9.]+ fps$/\1/'; }
 lines() { wc -l <"$1" | tr -d ' '; }
 
 echo "== resq-classify names every bundled picture correctly"
 run "$bin/resq-classify" "$model" "${images[@]}" --json --top 3 >"$tmp/classify.jsonl" 2>"$tmp/classify.err" ||
   fail "resq-classify exited $?: $(cat "$tmp/classify.err")"
-[[ $(lines "$tmp/classify.jsonl") -eq ${#images[@]} ]] || fail "want ${#images[@]} JSON lines, got: $(cat "$tmp/classify.jsonl")"
+json_top_labels "$tmp/classify.jsonl" "${images[@]}" >"$tmp/top_labels" || fail "resq-classify --json (above)"
 declare -A classified
 i=0
-while IFS= read -r line; do
+while IFS= read -r label; do
   image=${images[i]}
   i=$((i + 1))
-  [[ $line == "{\"image\": \"$image\", \"inference_ms\": "* ]] || fail "unexpected JSON for $image: $line"
-  label=$(json_top_label <<<"$line")
   want=$(true_label "$image")
   [[ $label == "$want" ]] || fail "resq-classify calls ${image##*/} '$label', it is '$want'"
   classified[$image]=$label
   echo "  ${image##*/}: $label"
-done <"$tmp/classify.jsonl"
+done <"$tmp/top_labels"
+
+echo "== resq-classify --json escapes a path with a quote, a backslash and a newline, and odd labels"
+odd="$tmp/a \"quoted\" \\ dir"$'\n'"next line "$'\xe9'
+mkdir -p "$odd"
+cp "${images[0]}" "$odd/picture \"1\".png"
+sed 's/.*/"&" \\ C:\\&/' "$labels" >"$tmp/odd_labels.txt" # Sneaker -> "Sneaker" \ C:\Sneaker
+run "$bin/resq-classify" "$model" "$odd/picture \"1\".png" --labels "$tmp/odd_labels.txt" --json \
+  >"$tmp/odd.jsonl" 2>"$tmp/odd.err" || fail "resq-classify exited $?: $(cat "$tmp/odd.err")"
+label=$(json_top_labels "$tmp/odd.jsonl" "$odd/picture \"1\".png") || fail "resq-classify --json (above)"
+want=$(true_label "${images[0]}")
+[[ $label == "\"$want\" \\ C:\\$want" ]] || fail "odd label '$label', want '\"$want\" \\ C:\\$want'"
+echo "  $label"
 
 run "$bin/resq-classify" "$model" "${images[0]}" --top 2 >"$tmp/text"
 [[ $(lines "$tmp/text") -eq 3 ]] || fail "text output is not a header and 2 classes: $(cat "$tmp/text")"

@@ -3,14 +3,19 @@
 # a TCG plugin (insn_count.c here), for each emulated core. Deterministic, unlike timings under qemu.
 #
 #   runtime/tools/qemu_insn/count_instructions.sh --build DIR [--sysroot DIR] [--cpus LIST] [--runs N]
-#       [--warmup N] [--threads N] [--qemu-plugin-h FILE] [--json FILE] MODEL.resq...
+#       [--warmup N] [--threads N] [--int8-paths [--paths LIST]] [--qemu-plugin-h FILE] [--json FILE]
+#       MODEL.resq...
 #
-#   --build DIR        an arm64 (or armhf) cross build holding bin/resq-bench (toolchains/README.md)
+#   --build DIR        an arm64 (or armhf) cross build holding bin/resq-bench, or bin/resq-int8-paths with
+#                      --int8-paths (toolchains/README.md)
 #   --sysroot DIR      its sysroot; default: RESQ_SYSROOT from DIR/CMakeCache.txt
 #   --cpus LIST        qemu -cpu models, comma-separated; default cortex-a72,cortex-a76 (arm64: Pi 4, Pi 5)
 #   --runs N           timed inferences of the shorter run; default 2 (the longer one runs 2N)
 #   --warmup N         untimed inferences before them, in both runs; default 1
 #   --threads N        resq threads; default 1 (the plugin's inline counter is exact with one guest thread)
+#   --int8-paths       count bin/resq-int8-paths instead: one inference is then one run of the model's int8
+#                      convolutions alone (a chain of XNNPACK convolutions, no other op), once per path
+#   --paths LIST       with --int8-paths: which of qc8, qs8, qu8, comma-separated; default all three
 #   --qemu-plugin-h F  use this qemu-plugin.h instead of fetching Debian's (it must match the qemu binary)
 #   --json FILE        also write every count here
 #
@@ -19,6 +24,10 @@
 # inferences, both after the same warm-up. Load, prepare (weight packing), warm-up and exit are the same in
 # both runs, so (insns(2N) - insns(N)) / N is the instruction count of one inference. The first inference is
 # kept out by the warm-up. One line per model and core, as a Markdown table on stdout.
+#
+# With --int8-paths, resq-int8-paths runs the same way, one path at a time (--path P --untimed N: no clock
+# is read, so N more runs are exactly N more chains of convolutions): one line per core, model and path,
+# its ratio to qc8 (resq's path), and the fewest instructions marked "best" (also said on stderr).
 #
 # The plugin: Debian ships no QEMU plugin binary and no qemu-plugin.h. The header comes from Debian's qemu
 # source package, the very version of the installed qemu-user, fetched once with `apt-get source
@@ -38,7 +47,7 @@ say() { echo "$me: $*" >&2; }
 here=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
 
-build='' sysroot='' cpus='' runs=2 warmup=1 threads=1 plugin_h='' json=''
+build='' sysroot='' cpus='' runs=2 warmup=1 threads=1 plugin_h='' json='' int8_paths=0 paths=qc8,qs8,qu8
 models=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -48,6 +57,8 @@ while [[ $# -gt 0 ]]; do
     --runs) runs=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --threads) threads=$2; shift 2 ;;
+    --int8-paths) int8_paths=1; shift ;;
+    --paths) paths=$2; shift 2 ;;
     --qemu-plugin-h) plugin_h=$2; shift 2 ;;
     --json) json=$2; shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -55,12 +66,17 @@ while [[ $# -gt 0 ]]; do
     *) models+=("$1"); shift ;;
   esac
 done
-[[ -n $build ]] || die "--build DIR is required (an arm64 or armhf cross build with bin/resq-bench)"
+[[ -n $build ]] || die "--build DIR is required (an arm64 or armhf cross build with bin/resq-bench or resq-int8-paths)"
 [[ ${#models[@]} -gt 0 ]] || die "no MODEL.resq given"
 [[ $runs =~ ^[1-9][0-9]*$ && $warmup =~ ^[0-9]+$ && $threads =~ ^[1-9][0-9]*$ ]] ||
   die "--runs and --threads need a positive integer, --warmup a non-negative one"
-bench=$build/bin/resq-bench
-[[ -f $bench ]] || die "$bench is missing: cmake --build $build --target resq-bench"
+program_name=resq-bench
+if ((int8_paths)); then
+  program_name=resq-int8-paths
+  for p in ${paths//,/ }; do [[ $p == qc8 || $p == qs8 || $p == qu8 ]] || die "--paths: '$p' is not qc8, qs8 or qu8"; done
+fi
+program=$build/bin/$program_name
+[[ -f $program ]] || die "$program is missing: cmake --build $build --target $program_name"
 for m in "${models[@]}"; do [[ -f $m ]] || die "model '$m' not found"; done
 if [[ -z $sysroot ]]; then
   sysroot=$(sed -n 's/^RESQ_SYSROOT:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null | head -n1)
@@ -69,10 +85,10 @@ if [[ -z $sysroot ]]; then
 fi
 [[ -f $sysroot/.resq-sysroot-complete ]] || die "$sysroot is not a complete resq sysroot (toolchains/make-sysroot.sh)"
 
-case "$(od -An -tu2 -j18 -N2 -- "$bench" | tr -d ' ')" in
+case "$(od -An -tu2 -j18 -N2 -- "$program" | tr -d ' ')" in
   183) qemu=qemu-aarch64 default_cpus=cortex-a72,cortex-a76 ;;
   40) qemu=qemu-arm default_cpus=cortex-a7 ;;
-  *) die "$bench is neither an AArch64 nor an ARM program" ;;
+  *) die "$program is neither an AArch64 nor an ARM program" ;;
 esac
 cpus=${cpus:-$default_cpus}
 qemu_path=$(command -v "$qemu") || die "$qemu not found: apt-get install qemu-user"
@@ -209,13 +225,16 @@ suite=$(sed -n '1s/.*suite=\([^ ]*\).*/\1/p' "$sysroot/.resq-sysroot-complete")
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
-# count CPU MODEL RUNS: the instructions of one resq-bench run (stdout: the count).
+# count CPU MODEL RUNS [PATH]: the instructions of one resq-bench run, or of one resq-int8-paths run of PATH
+# (stdout: the count; the program's own output in $log_dir/out).
 count() {
-  local cpu=$1 model=$2 n=$3 log=$log_dir/insn.log out
+  local cpu=$1 model=$2 n=$3 path=${4:-} log=$log_dir/insn.log
+  local args=("$model" --threads "$threads" --warmup "$warmup" --runs "$n")
+  [[ -z $path ]] || args=("$model" --threads "$threads" --warmup "$warmup" --path "$path" --untimed "$n")
   rm -f "$log"
-  out=$(RESQ_QEMU_CPU=$cpu RESQ_QEMU_ARGS="-plugin $plugin -d plugin -D $log" \
-    "$root/toolchains/qemu-run.sh" --sysroot "$sysroot" "$bench" "$model" --threads "$threads" --runs "$n" \
-    --warmup "$warmup" 2>&1) || die "resq-bench under $qemu -cpu $cpu failed: $out"
+  RESQ_QEMU_CPU=$cpu RESQ_QEMU_ARGS="-plugin $plugin -d plugin -D $log" \
+    "$root/toolchains/qemu-run.sh" --sysroot "$sysroot" "$program" "${args[@]}" >"$log_dir/out" 2>&1 ||
+    die "$program_name under $qemu -cpu $cpu failed: $(cat "$log_dir/out")"
   local line
   line=$(grep '^insn_count: ' "$log") || die "the plugin wrote no count (log: $(head -c 300 "$log"))"
   if [[ $line != *" vcpus 1 "* ]] && ! grep -q 'QEMU_PLUGIN_VERSION [2-9]' "$cache/qemu-plugin.h"; then
@@ -225,20 +244,52 @@ count() {
 }
 
 say "$(basename "$qemu_path") $("$qemu_path" --version | head -n1 | awk '{print $3}'), plugin $plugin"
-say "sysroot $sysroot ($suite, ${xnnpack:-libxnnpack0 ?}), resq-bench $bench"
-echo "| core | model | insns, $warmup+$runs inferences | insns, $warmup+$((2 * runs)) inferences | insns per inference | XNNPACK |"
-echo "|---|---|---:|---:|---:|---|"
+say "sysroot $sysroot ($suite, ${xnnpack:-libxnnpack0 ?}), $program_name $program"
 records=()
+if ((int8_paths)); then
+  echo "| core | model | path | XNNPACK operator | insns, $warmup+$runs chains | insns, $warmup+$((2 * runs)) chains | insns per inference of the int8 convolutions | / qc8 | best | XNNPACK |"
+  echo "|---|---|---|---|---:|---:|---:|---:|---|---|"
+else
+  echo "| core | model | insns, $warmup+$runs inferences | insns, $warmup+$((2 * runs)) inferences | insns per inference | XNNPACK |"
+  echo "|---|---|---:|---:|---:|---|"
+fi
 for cpu in ${cpus//,/ }; do
   for model in "${models[@]}"; do
-    start=$SECONDS
-    a=$(count "$cpu" "$model" "$runs")
-    b=$(count "$cpu" "$model" $((2 * runs)))
-    per=$(((b - a) / runs))
-    say "$cpu $(basename "$model"): $a and $b instructions, $per per inference ($((SECONDS - start)) s)"
-    printf '| %s | %s | %d | %d | %d | %s |\n' "$cpu" "$(basename "$model")" "$a" "$b" "$per" "${xnnpack:-?}"
-    records+=("$(printf '{"cpu": "%s", "model": "%s", "runs": %d, "warmup": %d, "threads": %d, "insns_n": %d, "insns_2n": %d, "insns_per_inference": %d, "suite": "%s", "xnnpack": "%s"}' \
-      "$cpu" "$model" "$runs" "$warmup" "$threads" "$a" "$b" "$per" "$suite" "$xnnpack")")
+    if ((!int8_paths)); then
+      start=$SECONDS
+      a=$(count "$cpu" "$model" "$runs")
+      b=$(count "$cpu" "$model" $((2 * runs)))
+      per=$(((b - a) / runs))
+      say "$cpu $(basename "$model"): $a and $b instructions, $per per inference ($((SECONDS - start)) s)"
+      printf '| %s | %s | %d | %d | %d | %s |\n' "$cpu" "$(basename "$model")" "$a" "$b" "$per" "${xnnpack:-?}"
+      records+=("$(printf '{"cpu": "%s", "model": "%s", "runs": %d, "warmup": %d, "threads": %d, "insns_n": %d, "insns_2n": %d, "insns_per_inference": %d, "suite": "%s", "xnnpack": "%s"}' \
+        "$cpu" "$model" "$runs" "$warmup" "$threads" "$a" "$b" "$per" "$suite" "$xnnpack")")
+      continue
+    fi
+    # Every path of this core and model first, then the table lines: the ratio and the best need them all.
+    declare -A n_insns=() n2_insns=() per_path=() operator=()
+    best=''
+    for path in ${paths//,/ }; do
+      start=$SECONDS
+      n_insns[$path]=$(count "$cpu" "$model" "$runs" "$path")
+      n2_insns[$path]=$(count "$cpu" "$model" $((2 * runs)) "$path")
+      operator[$path]=$(sed -n "s/^ran  *$path (\([a-z0-9_]*\)).*/\1/p" "$log_dir/out")
+      per_path[$path]=$(((n2_insns[$path] - n_insns[$path]) / runs))
+      say "$cpu $(basename "$model") $path: ${n_insns[$path]} and ${n2_insns[$path]} instructions, ${per_path[$path]} per chain of its int8 convolutions ($((SECONDS - start)) s)"
+      if [[ -z $best ]] || ((per_path[$path] < per_path[$best])); then best=$path; fi
+    done
+    for path in ${paths//,/ }; do
+      ratio=-
+      [[ -z ${per_path[qc8]:-} ]] || ratio=$(awk -v a="${per_path[$path]}" -v b="${per_path[qc8]}" 'BEGIN { printf "%.3f", a / b }')
+      printf '| %s | %s | %s | %s | %d | %d | %d | %s | %s | %s |\n' "$cpu" "$(basename "$model")" "$path" \
+        "${operator[$path]:-?}" "${n_insns[$path]}" "${n2_insns[$path]}" "${per_path[$path]}" "$ratio" \
+        "$([[ $path == "$best" ]] && echo best || true)" "${xnnpack:-?}"
+      records+=("$(printf '{"cpu": "%s", "model": "%s", "program": "resq-int8-paths", "path": "%s", "operator": "%s", "runs": %d, "warmup": %d, "threads": %d, "insns_n": %d, "insns_2n": %d, "insns_per_inference": %d, "best": %s, "suite": "%s", "xnnpack": "%s"}' \
+        "$cpu" "$model" "$path" "${operator[$path]:-}" "$runs" "$warmup" "$threads" "${n_insns[$path]}" \
+        "${n2_insns[$path]}" "${per_path[$path]}" "$([[ $path == "$best" ]] && echo true || echo false)" "$suite" "$xnnpack")")
+    done
+    say "$cpu $(basename "$model"): fewest instructions on path $best"
+    unset n_insns n2_insns per_path operator
   done
 done
 if [[ -n $json ]]; then

@@ -27,7 +27,8 @@
 #
 # With --int8-paths, resq-int8-paths runs the same way, one path at a time (--path P --untimed N: no clock
 # is read, so N more runs are exactly N more chains of convolutions): one line per core, model and path,
-# its ratio to qc8 (resq's path), and the fewest instructions marked "best" (also said on stderr).
+# its ratio to qc8 (resq's path), and the fewest instructions marked "best", ties on every path that has them
+# (also said on stderr).
 #
 # The plugin: Debian ships no QEMU plugin binary and no qemu-plugin.h. The header comes from Debian's qemu
 # source package, the very version of the installed qemu-user, fetched once with `apt-get source
@@ -73,7 +74,9 @@ done
 program_name=resq-bench
 if ((int8_paths)); then
   program_name=resq-int8-paths
-  for p in ${paths//,/ }; do [[ $p == qc8 || $p == qs8 || $p == qu8 ]] || die "--paths: '$p' is not qc8, qs8 or qu8"; done
+  for p in ${paths//,/ }; do
+    [[ $p == qc8 || $p == qs8 || $p == qu8 ]] || die "--paths: '$p' is not qc8, qs8 or qu8"
+  done
 fi
 program=$build/bin/$program_name
 [[ -f $program ]] || die "$program is missing: cmake --build $build --target $program_name"
@@ -268,7 +271,7 @@ for cpu in ${cpus//,/ }; do
     fi
     # Every path of this core and model first, then the table lines: the ratio and the best need them all.
     declare -A n_insns=() n2_insns=() per_path=() operator=()
-    best=''
+    fewest=''
     for path in ${paths//,/ }; do
       start=$SECONDS
       n_insns[$path]=$(count "$cpu" "$model" "$runs" "$path")
@@ -276,19 +279,25 @@ for cpu in ${cpus//,/ }; do
       operator[$path]=$(sed -n "s/^ran  *$path (\([a-z0-9_]*\)).*/\1/p" "$log_dir/out")
       per_path[$path]=$(((n2_insns[$path] - n_insns[$path]) / runs))
       say "$cpu $(basename "$model") $path: ${n_insns[$path]} and ${n2_insns[$path]} instructions, ${per_path[$path]} per chain of its int8 convolutions ($((SECONDS - start)) s)"
-      if [[ -z $best ]] || ((per_path[$path] < per_path[$best])); then best=$path; fi
+      if [[ -z $fewest ]] || ((per_path[$path] < fewest)); then fewest=${per_path[$path]}; fi
     done
+    best=()  # every path with the fewest: a tie is a tie
+    for path in ${paths//,/ }; do ((per_path[$path] != fewest)) || best+=("$path"); done
     for path in ${paths//,/ }; do
       ratio=-
       [[ -z ${per_path[qc8]:-} ]] || ratio=$(awk -v a="${per_path[$path]}" -v b="${per_path[qc8]}" 'BEGIN { printf "%.3f", a / b }')
       printf '| %s | %s | %s | %s | %d | %d | %d | %s | %s | %s |\n' "$cpu" "$(basename "$model")" "$path" \
         "${operator[$path]:-?}" "${n_insns[$path]}" "${n2_insns[$path]}" "${per_path[$path]}" "$ratio" \
-        "$([[ $path == "$best" ]] && echo best || true)" "${xnnpack:-?}"
+        "$(((per_path[$path] == fewest)) && echo best || true)" "${xnnpack:-?}"
       records+=("$(printf '{"cpu": "%s", "model": "%s", "program": "resq-int8-paths", "path": "%s", "operator": "%s", "runs": %d, "warmup": %d, "threads": %d, "insns_n": %d, "insns_2n": %d, "insns_per_inference": %d, "best": %s, "suite": "%s", "xnnpack": "%s"}' \
         "$cpu" "$model" "$path" "${operator[$path]:-}" "$runs" "$warmup" "$threads" "${n_insns[$path]}" \
-        "${n2_insns[$path]}" "${per_path[$path]}" "$([[ $path == "$best" ]] && echo true || echo false)" "$suite" "$xnnpack")")
+        "${n2_insns[$path]}" "${per_path[$path]}" "$(((per_path[$path] == fewest)) && echo true || echo false)" "$suite" "$xnnpack")")
     done
-    say "$cpu $(basename "$model"): fewest instructions on path $best"
+    if ((${#best[@]} > 1)); then
+      say "$cpu $(basename "$model"): fewest instructions on paths $(IFS=' '; echo "${best[*]}") (a tie)"
+    else
+      say "$cpu $(basename "$model"): fewest instructions on path ${best[0]}"
+    fi
     unset n_insns n2_insns per_path operator
   done
 done

@@ -100,6 +100,14 @@ TEST_CASE("a tensor offset past the arena") {
   CHECK(Contains(error, "tensor 6 'layer1': bytes [6144, 8192) lie past the arena's 6144"));
 }
 
+TEST_CASE("an arena offset or arena size off the 64-byte grid the planner keeps") {
+  uint64_t offset = 0;
+  const std::string error = LoadEdited(false, [&](ModelT& m) { offset = TensorNamed(m, "layer1").arena_offset += 16; });
+  CHECK(Contains(error, "tensor 6 'layer1': arena offset " + std::to_string(offset) + " is not a multiple of 64"));
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { m.arena_bytes += 16; }),
+                 "arena of 6160 bytes is not a multiple of 64"));
+}
+
 TEST_CASE("two live tensors that overlap") {
   // The stem's output stays alive until the first residual add, while layer1 and layer2 are computed.
   const std::string error = LoadEdited(false, [](ModelT& m) {

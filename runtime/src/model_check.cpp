@@ -5,6 +5,7 @@
 #include <string>
 
 #include "liveness.h"
+#include "resq/runtime.h"
 
 namespace resq {
 namespace {
@@ -95,8 +96,10 @@ Status CheckTensor(const schema::Model& model, uint32_t index) {
   }
   const uint64_t bytes = static_cast<uint64_t>(elements) * TypeBytes(type);
   const uint64_t offset = tensor->arena_offset();
-  if (offset % 16 != 0) return Status::Error("tensor %u '%s': arena offset %llu is not 16-byte aligned", index, name,
-                                             static_cast<unsigned long long>(offset));
+  if (offset % kArenaAlignment != 0) {
+    return Status::Error("tensor %u '%s': arena offset %llu is not a multiple of %zu", index, name,
+                         static_cast<unsigned long long>(offset), kArenaAlignment);
+  }
   if (offset > model.arena_bytes() || bytes > model.arena_bytes() - offset) {
     return Status::Error("tensor %u '%s': bytes [%llu, %llu) lie past the arena's %llu", index, name,
                          static_cast<unsigned long long>(offset), static_cast<unsigned long long>(offset + bytes),
@@ -495,6 +498,10 @@ Status CheckModel(const void* data, size_t size, const schema::Model** model_out
   if (model->arena_bytes() > kMaxArenaBytes) {
     return Status::Error("arena of %llu bytes is larger than %llu", static_cast<unsigned long long>(model->arena_bytes()),
                          static_cast<unsigned long long>(kMaxArenaBytes));
+  }
+  if (model->arena_bytes() % kArenaAlignment != 0) {
+    return Status::Error("arena of %llu bytes is not a multiple of %zu",
+                         static_cast<unsigned long long>(model->arena_bytes()), kArenaAlignment);
   }
   for (uint32_t t = 0; t < model->tensors()->size(); ++t) {
     if (!model->tensors()->Get(t)->shape()) return Status::Error("tensor %u has no shape", t);

@@ -25,7 +25,7 @@ Status CanonicalizePooling(Graph* graph) {
       }
       node.op = OpType::kGlobalAveragePool;  // a keepdims = 0 output is a pooled map too
     } else if (node.op == OpType::kAveragePool) {
-      const Window& w = node.window;
+      const Window2D& w = node.window;
       const bool whole_map = x.size() == 4 && w.kernel_h == x[2] && w.kernel_w == x[3] && w.pad_top == 0 &&
                              w.pad_left == 0 && w.pad_bottom == 0 && w.pad_right == 0;
       if (!whole_map) {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "resq/graph_builder.h"
+
 namespace resq::convert {
 
 enum class OpType {
@@ -38,23 +40,15 @@ const char* OpTypeName(OpType op);
 // Largest dimension accepted anywhere: far beyond real networks, far from int overflow.
 constexpr int64_t kMaxTensorDim = 1 << 20;
 
-// Geometry of a convolution or pooling window, with ONNX's auto_pad and ceil_mode already resolved
-// into explicit pads.
-struct Window {
-  int kernel_h = 1, kernel_w = 1;
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-};
-
 struct Node {
   std::string name;  // unique within the graph
   OpType op = OpType::kIdentity;
   std::vector<std::string> inputs;  // "" marks an omitted optional input
   std::string output;
 
-  // Conv and pooling. auto_pad and ceil_mode are kept until shapes are known, then resolved into window.
-  Window window;
+  // Conv and pooling: the runtime's own window (GraphBuilder's Window2D). ONNX's auto_pad and ceil_mode are
+  // kept until shapes are known, then resolved into its explicit pads (shape_inference.cpp).
+  Window2D window;
   std::string auto_pad = "NOTSET";
   bool ceil_mode = false;
   int groups = 1;

@@ -17,7 +17,7 @@ constexpr int64_t kMaxGatheredChannels = 4;
 constexpr int64_t kMaxGatheredBytes = int64_t{16} << 20;  // the gathered tensor lives in the arena
 
 bool GathersWindows(const Node& node, const std::vector<int64_t>& x_nchw, const std::vector<int64_t>& y_nchw) {
-  const Window& w = node.window;
+  const Window2D& w = node.window;
   return node.groups == 1 && w.dilation_h == 1 && w.dilation_w == 1 && w.kernel_h * w.kernel_w > 1 &&
          x_nchw[1] <= kMaxGatheredChannels &&
          y_nchw[2] * y_nchw[3] * w.kernel_h * w.kernel_w * x_nchw[1] <= kMaxGatheredBytes;
@@ -100,23 +100,15 @@ class Lowering {
         const bool gathered = plan_ && GathersWindows(node, ShapeOf(node.inputs[0]), ShapeOf(node.output));
         TensorId filter, bias;
         RESQ_RETURN_IF_ERROR(Weights(node, gathered, &filter, &bias));
-        const Window& w = node.window;
         Conv2DParams p;
         p.groups = node.groups;
         p.activation = ActivationOf(node);
-        if (gathered) {
-          Pool2DParams window;
-          window.kernel_h = w.kernel_h, window.kernel_w = w.kernel_w;
-          window.stride_h = w.stride_h, window.stride_w = w.stride_w;
-          window.pad_top = w.pad_top, window.pad_left = w.pad_left;
-          window.pad_bottom = w.pad_bottom, window.pad_right = w.pad_right;
-          y = b_.Conv2D(node.name, b_.Im2Col(node.name + "/im2col", x, window), filter, bias, p,
+        if (gathered) {  // the window moves to the Im2Col; the convolution becomes 1x1 over its rows
+          y = b_.Conv2D(node.name, b_.Im2Col(node.name + "/im2col", x, node.window), filter, bias, p,
                         OutputQuantization(node));
           break;
         }
-        p.kernel_h = w.kernel_h, p.kernel_w = w.kernel_w, p.stride_h = w.stride_h, p.stride_w = w.stride_w;
-        p.dilation_h = w.dilation_h, p.dilation_w = w.dilation_w;
-        p.pad_top = w.pad_top, p.pad_left = w.pad_left, p.pad_bottom = w.pad_bottom, p.pad_right = w.pad_right;
+        p.window = node.window;
         y = b_.Conv2D(node.name, x, filter, bias, p, OutputQuantization(node));
         break;
       }
@@ -129,17 +121,7 @@ class Lowering {
       case OpType::kAdd:
         y = b_.Add(node.name, x, ids_.at(node.inputs[1]), ActivationOf(node), OutputQuantization(node));
         break;
-      case OpType::kMaxPool: {
-        const Window& w = node.window;
-        if (w.dilation_h != 1 || w.dilation_w != 1) {
-          return Status::Error("MaxPool '%s' has dilations, which the runtime does not support", node.name.c_str());
-        }
-        Pool2DParams p;
-        p.kernel_h = w.kernel_h, p.kernel_w = w.kernel_w, p.stride_h = w.stride_h, p.stride_w = w.stride_w;
-        p.pad_top = w.pad_top, p.pad_left = w.pad_left, p.pad_bottom = w.pad_bottom, p.pad_right = w.pad_right;
-        y = b_.MaxPool2D(node.name, x, p);
-        break;
-      }
+      case OpType::kMaxPool: y = b_.MaxPool2D(node.name, x, node.window); break;  // the builder refuses dilations
       case OpType::kGlobalAveragePool: y = b_.GlobalAveragePool(node.name, x, OutputQuantization(node)); break;
       case OpType::kSoftmax: y = b_.Softmax(node.name, FloatInput(node.inputs[0])); break;
       default: return Status::Error("%s '%s' cannot be lowered", OpTypeName(node.op), node.name.c_str());

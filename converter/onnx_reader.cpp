@@ -81,7 +81,7 @@ Status ReadWindow(const onnx::NodeProto& proto, const char* op, Node* node) {
                            static_cast<long long>(v), kMaxWindow);
     }
   }
-  Window& w = node->window;
+  Window2D& w = node->window;
   if (!kernel.empty()) w.kernel_h = static_cast<int>(kernel[0]), w.kernel_w = static_cast<int>(kernel[1]);
   if (!strides.empty()) w.stride_h = static_cast<int>(strides[0]), w.stride_w = static_cast<int>(strides[1]);
   if (!dilations.empty()) w.dilation_h = static_cast<int>(dilations[0]), w.dilation_w = static_cast<int>(dilations[1]);

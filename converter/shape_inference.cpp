@@ -8,6 +8,8 @@ namespace {
 using Shape = std::vector<int64_t>;
 
 // Output extent of a window: floor((size + pads - extent) / stride) + 1, extent = (kernel - 1) * dilation + 1.
+// ONNX's rule, computed here apart from the runtime's (runtime/src/window_geometry.h) on purpose: Lower
+// compares the builder's output shapes with these, so the two can never silently disagree.
 int64_t FloorOutput(int64_t size, int pad_begin, int pad_end, int kernel, int stride, int dilation) {
   const int64_t extent = int64_t{kernel - 1} * dilation + 1;
   const int64_t padded = size + pad_begin + pad_end;
@@ -164,7 +166,7 @@ class ShapeInference {
   }
 
   Status ResolveWindow(Node* node, const Shape& x) {
-    Window& w = node->window;
+    Window2D& w = node->window;
     if (node->auto_pad == "SAME_UPPER" || node->auto_pad == "SAME_LOWER") {
       const bool upper = node->auto_pad == "SAME_UPPER";
       SamePads(x[2], w.kernel_h, w.stride_h, w.dilation_h, upper, &w.pad_top, &w.pad_bottom);
@@ -184,7 +186,7 @@ class ShapeInference {
   }
 
   Status WindowOutput(const Node& n, const Shape& x, int64_t channels, Tensor* out) {
-    const Window& w = n.window;
+    const Window2D& w = n.window;
     const int64_t oh = FloorOutput(x[2], w.pad_top, w.pad_bottom, w.kernel_h, w.stride_h, w.dilation_h);
     const int64_t ow = FloorOutput(x[3], w.pad_left, w.pad_right, w.kernel_w, w.stride_w, w.dilation_w);
     if (oh < 1 || ow < 1) {
@@ -210,7 +212,7 @@ class ShapeInference {
       return Fail(n, "input has %lld channels, weights %s with group %d expect %lld", static_cast<long long>(x[1]),
                   ShapeString(w->shape).c_str(), n.groups, static_cast<long long>(w->shape[1] * n.groups));
     }
-    Window& win = node->window;
+    Window2D& win = node->window;
     if (win.kernel_h == 1 && win.kernel_w == 1 && (w->shape[2] != 1 || w->shape[3] != 1)) {
       win.kernel_h = static_cast<int>(w->shape[2]);  // kernel_shape is optional: the weights have it
       win.kernel_w = static_cast<int>(w->shape[3]);

@@ -15,8 +15,8 @@ resq::Status WriteModel(const std::string& path, const std::vector<std::string>&
   resq::GraphBuilder builder;
   resq::TensorId x = builder.Input("input", {1, 6, 6, 3}, resq::ElementType::kF32);
   resq::Conv2DParams conv;
-  conv.kernel_h = conv.kernel_w = 3;
-  conv.pad_top = conv.pad_left = conv.pad_bottom = conv.pad_right = 1;
+  conv.window.kernel_h = conv.window.kernel_w = 3;
+  conv.window.pad_top = conv.window.pad_left = conv.window.pad_bottom = conv.window.pad_right = 1;
   conv.activation = resq::Activation::kRelu;
   x = builder.Conv2D(names[0], x, builder.ConstantF32("conv/w", {4, 3, 3, 3}, std::vector<float>(4 * 3 * 3 * 3, 0.1f)),
                      builder.ConstantF32("conv/b", {4}, {0.0f, 0.1f, 0.2f, 0.3f}), conv);

@@ -9,17 +9,25 @@
 #include <limits>
 #include <vector>
 
+#include "resq/graph_builder.h"
+
 namespace resq::test {
 
+// The window is the builder's type; the output size is worked out here again, independently of the runtime.
 struct ConvGeometry {
   int height = 1, width = 1, in_channels = 1, out_channels = 1;
-  int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  Window2D window;
   int groups = 1;
   bool relu = false;
 
-  int out_height() const { return (height + pad_top + pad_bottom - ((kernel_h - 1) * dilation_h + 1)) / stride_h + 1; }
-  int out_width() const { return (width + pad_left + pad_right - ((kernel_w - 1) * dilation_w + 1)) / stride_w + 1; }
+  int out_height() const {
+    const Window2D& w = window;
+    return (height + w.pad_top + w.pad_bottom - ((w.kernel_h - 1) * w.dilation_h + 1)) / w.stride_h + 1;
+  }
+  int out_width() const {
+    const Window2D& w = window;
+    return (width + w.pad_left + w.pad_right - ((w.kernel_w - 1) * w.dilation_w + 1)) / w.stride_w + 1;
+  }
 };
 
 // Visits every (output pixel, output channel) with the accumulation over its receptive field.
@@ -34,15 +42,16 @@ std::vector<Acc> ConvolutionSums(const ConvGeometry& g, Term term) {
       for (int oc = 0; oc < g.out_channels; ++oc) {
         const int group = oc / group_out;
         Acc acc{0};
-        for (int ky = 0; ky < g.kernel_h; ++ky) {
-          const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+        for (int ky = 0; ky < g.window.kernel_h; ++ky) {
+          const int iy = oy * g.window.stride_h - g.window.pad_top + ky * g.window.dilation_h;
           if (iy < 0 || iy >= g.height) continue;
-          for (int kx = 0; kx < g.kernel_w; ++kx) {
-            const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+          for (int kx = 0; kx < g.window.kernel_w; ++kx) {
+            const int ix = ox * g.window.stride_w - g.window.pad_left + kx * g.window.dilation_w;
             if (ix < 0 || ix >= g.width) continue;
             for (int ic = 0; ic < group_in; ++ic) {
               const size_t input_index = (static_cast<size_t>(iy) * g.width + ix) * g.in_channels + group * group_in + ic;
-              const size_t filter_index = ((static_cast<size_t>(oc) * g.kernel_h + ky) * g.kernel_w + kx) * group_in + ic;
+              const size_t filter_index =
+                  ((static_cast<size_t>(oc) * g.window.kernel_h + ky) * g.window.kernel_w + kx) * group_in + ic;
               acc += term(input_index, filter_index);
             }
           }

@@ -34,6 +34,14 @@ class RangeObserver : public InvokeObserver {
   std::vector<std::pair<float, float>>* ranges_;
 };
 
+// The network's only pooling: 2x2, stride 2, unpadded.
+Window2D MaxPool2x2() {
+  Window2D window;
+  window.kernel_h = window.kernel_w = 2;
+  window.stride_h = window.stride_w = 2;
+  return window;
+}
+
 }  // namespace
 
 int ResidualNet::AddConv(int input, int in_channels, int out_channels, int kernel, int stride, bool relu) {
@@ -41,9 +49,10 @@ int ResidualNet::AddConv(int input, int in_channels, int out_channels, int kerne
   Layer layer;
   layer.kind = Layer::kConv;
   layer.inputs = {input};
-  layer.conv.kernel_h = layer.conv.kernel_w = kernel;
-  layer.conv.stride_h = layer.conv.stride_w = stride;
-  layer.conv.pad_top = layer.conv.pad_left = layer.conv.pad_bottom = layer.conv.pad_right = kernel / 2;
+  Window2D& w = layer.conv.window;
+  w.kernel_h = w.kernel_w = kernel;
+  w.stride_h = w.stride_w = stride;
+  w.pad_top = w.pad_left = w.pad_bottom = w.pad_right = kernel / 2;
   layer.conv.activation = relu ? Activation::kRelu : Activation::kNone;
   layer.out_channels = out_channels;
   // He-like initialisation keeps activations in a similar range through the layers.
@@ -98,19 +107,15 @@ GraphBuilder ResidualNet::BuildFloat() const {
     const int in_channels = b.shape(in(layer, 0)).back();
     switch (layer.kind) {
       case Layer::kConv:
-        out.push_back(b.Conv2D(name, in(layer, 0),
-                               b.ConstantF32(name + "/w", {layer.out_channels, layer.conv.kernel_h, layer.conv.kernel_w,
-                                                           in_channels}, layer.weights),
-                               b.ConstantF32(name + "/b", {layer.out_channels}, layer.bias), layer.conv));
+        out.push_back(b.Conv2D(
+            name, in(layer, 0),
+            b.ConstantF32(name + "/w",
+                          {layer.out_channels, layer.conv.window.kernel_h, layer.conv.window.kernel_w, in_channels},
+                          layer.weights),
+            b.ConstantF32(name + "/b", {layer.out_channels}, layer.bias), layer.conv));
         break;
       case Layer::kAdd: out.push_back(b.Add(name, in(layer, 0), in(layer, 1), layer.activation)); break;
-      case Layer::kMaxPool: {
-        Pool2DParams p;
-        p.kernel_h = p.kernel_w = 2;
-        p.stride_h = p.stride_w = 2;
-        out.push_back(b.MaxPool2D(name, in(layer, 0), p));
-        break;
-      }
+      case Layer::kMaxPool: out.push_back(b.MaxPool2D(name, in(layer, 0), MaxPool2x2())); break;
       case Layer::kGap: out.push_back(b.GlobalAveragePool(name, in(layer, 0))); break;
       case Layer::kFc:
         out.push_back(b.FullyConnected(name, in(layer, 0),
@@ -156,10 +161,12 @@ GraphBuilder ResidualNet::BuildInt8(const std::vector<std::pair<float, float>>& 
           bias[oc] = static_cast<int32_t>(std::lround(layer.bias[oc] / (in_scale(layer) * filter_scales[oc])));
         }
         if (layer.kind == Layer::kConv) {
-          out.push_back(b.Conv2D(name, in(layer, 0),
-                                 b.ConstantI8(name + "/w", {layer.out_channels, layer.conv.kernel_h, layer.conv.kernel_w,
-                                                            in_channels}, w, filter_scales),
-                                 b.ConstantI32(name + "/b", {layer.out_channels}, bias), layer.conv, q));
+          out.push_back(b.Conv2D(
+              name, in(layer, 0),
+              b.ConstantI8(name + "/w",
+                           {layer.out_channels, layer.conv.window.kernel_h, layer.conv.window.kernel_w, in_channels}, w,
+                           filter_scales),
+              b.ConstantI32(name + "/b", {layer.out_channels}, bias), layer.conv, q));
         } else {
           out.push_back(b.FullyConnected(name, in(layer, 0),
                                          b.ConstantI8(name + "/w", {layer.out_channels, in_channels}, w, filter_scales),
@@ -172,14 +179,10 @@ GraphBuilder ResidualNet::BuildInt8(const std::vector<std::pair<float, float>>& 
         out.push_back(b.Add(name, in(layer, 0), in(layer, 1), layer.activation, q));
         scales.push_back(q.scale[0]);
         break;
-      case Layer::kMaxPool: {
-        Pool2DParams p;
-        p.kernel_h = p.kernel_w = 2;
-        p.stride_h = p.stride_w = 2;
-        out.push_back(b.MaxPool2D(name, in(layer, 0), p));
+      case Layer::kMaxPool:
+        out.push_back(b.MaxPool2D(name, in(layer, 0), MaxPool2x2()));
         scales.push_back(in_scale(layer));
         break;
-      }
       case Layer::kGap:
         out.push_back(b.GlobalAveragePool(name, in(layer, 0), q));
         scales.push_back(q.scale[0]);

@@ -14,6 +14,9 @@
 //       --labels models/fashion_mnist_labels.txt --mean 0.286 --std 0.353
 // and committed, because calibration runs float kernels whose last bits differ between CPUs: converting on
 // each machine would compare different models. RESQ_WRITE_REFERENCE=1 rewrites the reference file.
+// It predates the converter's Im2Col stem: converted today, the stem becomes Im2Col + a 1x1 convolution (same
+// outputs, but one more int8 tensor in the hash). For schema 2 it was rewritten through GraphBuilder from its
+// own tables: the same tensors, nodes, arena offsets and metadata, only the window fields laid out anew.
 #include <doctest/doctest.h>
 
 #include <cinttypes>

@@ -60,7 +60,7 @@ std::vector<uint8_t> GatheredStemBytes() {
   GraphBuilder b;
   const Quantization q{{0.05f}, 3};
   const TensorId x = b.Input("x", {1, 6, 6, 3}, ElementType::kI8, q);
-  Pool2DParams window;
+  Window2D window;
   window.kernel_h = window.kernel_w = 3;
   window.stride_h = window.stride_w = 2;
   window.pad_top = window.pad_left = window.pad_bottom = window.pad_right = 1;
@@ -124,10 +124,34 @@ TEST_CASE("a shape whose byte size overflows") {
 }
 
 TEST_CASE("zero and negative strides") {
-  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").op.AsConv2D()->stride_h = 0; }),
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").op.AsConv2D()->window->stride_h = 0; }),
                  "node 1 'layer1' (Conv2D): stride 0x1 is outside 1..64"));
-  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer4").op.AsConv2D()->stride_w = -2; }),
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer4").op.AsConv2D()->window->stride_w = -2; }),
                  "node 4 'layer4' (Conv2D): stride 2x-2 is outside 1..64"));
+}
+
+TEST_CASE("windows that only a convolution may have") {
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer8").op.AsMaxPool2D()->window->dilation_w = 2; }),
+                 "node 8 'layer8' (MaxPool2D): dilation 1x2 is not 1: only Conv2D windows dilate"));
+  CHECK(Contains(LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer8").op.AsMaxPool2D()->window->pad_top = 2; }),
+                 "node 8 'layer8' (MaxPool2D): padding (top 2, left 0, bottom 0, right 0) must lie in 0..kernel-1"));
+  CHECK(Contains(LoadEdited(GatheredStemBytes(),
+                            [](ModelT& m) { NodeNamed(m, "stem/im2col").op.AsIm2Col()->window->dilation_h = 3; }),
+                 "node 0 'stem/im2col' (Im2Col): dilation 3x1 is not 1: only Conv2D windows dilate"));
+}
+
+TEST_CASE("a convolution without its window") {
+  std::vector<uint8_t> bytes = Bytes(false);
+  // The vtable of layer1's Conv2D (and of any table laid out alike): its window entry set to 0 marks the
+  // required field absent.
+  const schema::Model* model = schema::GetSizePrefixedModel(bytes.data());
+  const auto* table = reinterpret_cast<const uint8_t*>(model->nodes()->Get(1)->op_as_Conv2D());
+  REQUIRE(table != nullptr);
+  const size_t vtable =
+      static_cast<size_t>(table - bytes.data()) - flatbuffers::ReadScalar<flatbuffers::soffset_t>(table);
+  flatbuffers::WriteScalar<flatbuffers::voffset_t>(bytes.data() + vtable + schema::Conv2D::VT_WINDOW, 0);
+  Runtime runtime;
+  CHECK(Contains(runtime.Load(bytes.data(), bytes.size()).message(), "corrupt resq model: the flatbuffers verifier"));
 }
 
 TEST_CASE("absurd channel counts and groups") {
@@ -189,9 +213,9 @@ TEST_CASE("a tensor index that does not exist") {
 TEST_CASE("an Im2Col with a broken window, shape or quantization") {
   const std::vector<uint8_t> good = GatheredStemBytes();
   CHECK(LoadEdited(good, [](ModelT&) {}) == "");
-  CHECK(Contains(LoadEdited(good, [](ModelT& m) { NodeNamed(m, "stem/im2col").op.AsIm2Col()->kernel_h = 0; }),
+  CHECK(Contains(LoadEdited(good, [](ModelT& m) { NodeNamed(m, "stem/im2col").op.AsIm2Col()->window->kernel_h = 0; }),
                  "node 0 'stem/im2col' (Im2Col): kernel 0x3 is outside 1..64"));
-  CHECK(Contains(LoadEdited(good, [](ModelT& m) { NodeNamed(m, "stem/im2col").op.AsIm2Col()->stride_w = -2; }),
+  CHECK(Contains(LoadEdited(good, [](ModelT& m) { NodeNamed(m, "stem/im2col").op.AsIm2Col()->window->stride_w = -2; }),
                  "node 0 'stem/im2col' (Im2Col): stride 2x-2 is outside 1..64"));
   CHECK(Contains(LoadEdited(good, [](ModelT& m) { TensorNamed(m, "stem/im2col").shape[3] = 26; }),
                  "output 'stem/im2col' has shape 1x3x3x26, expected 1x3x3x27"));

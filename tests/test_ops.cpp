@@ -36,11 +36,20 @@ class ConvTester {
  public:
   ConvTester& input(int h, int w, int c) { g_.height = h, g_.width = w, g_.in_channels = c; return *this; }
   ConvTester& output_channels(int c) { g_.out_channels = c; return *this; }
-  ConvTester& kernel(int kh, int kw) { g_.kernel_h = kh, g_.kernel_w = kw; return *this; }
-  ConvTester& stride(int s) { g_.stride_h = g_.stride_w = s; return *this; }
-  ConvTester& dilation(int d) { g_.dilation_h = g_.dilation_w = d; return *this; }
+  ConvTester& kernel(int kh, int kw) {
+    g_.window.kernel_h = kh, g_.window.kernel_w = kw;
+    return *this;
+  }
+  ConvTester& stride(int s) {
+    g_.window.stride_h = g_.window.stride_w = s;
+    return *this;
+  }
+  ConvTester& dilation(int d) {
+    g_.window.dilation_h = g_.window.dilation_w = d;
+    return *this;
+  }
   ConvTester& padding(int top, int left, int bottom, int right) {
-    g_.pad_top = top, g_.pad_left = left, g_.pad_bottom = bottom, g_.pad_right = right;
+    g_.window.pad_top = top, g_.window.pad_left = left, g_.window.pad_bottom = bottom, g_.window.pad_right = right;
     return *this;
   }
   ConvTester& padding(int p) { return padding(p, p, p, p); }
@@ -60,25 +69,21 @@ class ConvTester {
     Conv2DParams p;
     p.groups = g_.groups;
     p.activation = g_.relu ? Activation::kRelu : Activation::kNone;
-    if (gathered_) return p;
-    p.kernel_h = g_.kernel_h, p.kernel_w = g_.kernel_w, p.stride_h = g_.stride_h, p.stride_w = g_.stride_w;
-    p.dilation_h = g_.dilation_h, p.dilation_w = g_.dilation_w;
-    p.pad_top = g_.pad_top, p.pad_left = g_.pad_left, p.pad_bottom = g_.pad_bottom, p.pad_right = g_.pad_right;
+    if (!gathered_) p.window = g_.window;  // gathered: a 1x1 convolution over the Im2Col rows
     return p;
   }
   std::vector<int> filter_shape() const {
-    if (gathered_) return {g_.out_channels, 1, 1, g_.kernel_h * g_.kernel_w * g_.in_channels};
-    return {g_.out_channels, g_.kernel_h, g_.kernel_w, g_.in_channels / g_.groups};
+    if (gathered_) return {g_.out_channels, 1, 1, g_.window.kernel_h * g_.window.kernel_w * g_.in_channels};
+    return {g_.out_channels, g_.window.kernel_h, g_.window.kernel_w, g_.in_channels / g_.groups};
   }
   // The convolution's input: x itself, or its gathered windows.
   TensorId ConvInput(GraphBuilder& builder, TensorId x) const {
     if (!gathered_) return x;
-    Pool2DParams window;
-    window.kernel_h = g_.kernel_h, window.kernel_w = g_.kernel_w, window.stride_h = g_.stride_h, window.stride_w = g_.stride_w;
-    window.pad_top = g_.pad_top, window.pad_left = g_.pad_left, window.pad_bottom = g_.pad_bottom, window.pad_right = g_.pad_right;
-    return builder.Im2Col("im2col", x, window);
+    return builder.Im2Col("im2col", x, g_.window);
   }
-  size_t filter_size() const { return size_t{1} * g_.out_channels * g_.kernel_h * g_.kernel_w * (g_.in_channels / g_.groups); }
+  size_t filter_size() const {
+    return size_t{1} * g_.out_channels * g_.window.kernel_h * g_.window.kernel_w * (g_.in_channels / g_.groups);
+  }
 
   void checkF32() const {
     Random random(11);
@@ -105,7 +110,7 @@ class ConvTester {
     std::vector<int32_t> b(g_.out_channels);
     for (int32_t& v : b) v = random.Int(-2000, 2000);
     // Output range from the real accumulations, so that most values land inside int8 and some saturate.
-    const int receptive = g_.kernel_h * g_.kernel_w * g_.in_channels / g_.groups;
+    const int receptive = g_.window.kernel_h * g_.window.kernel_w * g_.in_channels / g_.groups;
     q.output_scale = 0.02f * 0.006f * 128 * 40 * std::sqrt(static_cast<float>(receptive)) / 127;
     q.output_zero_point = -3;
 
@@ -230,7 +235,7 @@ TEST_CASE("add int8 with a scale ratio outside XNNPACK's limits is refused at Pr
 TEST_CASE("max pool 3x3 stride 2 padding 1, f32 and int8") {
   Random random(5);
   const int h = 9, w = 8, c = 10;
-  Pool2DParams p;
+  Window2D p;
   p.kernel_h = p.kernel_w = 3;
   p.stride_h = p.stride_w = 2;
   p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;

@@ -248,15 +248,18 @@ TEST_CASE("an int8 input skips the quantize step and matches the float input it 
   CHECK(model.RunF32(codes) == model.RunF32(reals));
 }
 
-TEST_CASE("a model from another schema version is refused with both versions named") {
+std::string VersionRefusal(uint32_t version) {
+  return "model schema version " + std::to_string(version) + ", this runtime reads version " +
+         std::to_string(kSchemaVersion) + ": convert the model again with the resq-convert of this release";
+}
+
+TEST_CASE("a model from a newer schema version is refused with both versions named") {
   ResidualNet net({});
   std::vector<uint8_t> bytes;
   REQUIRE(net.BuildFloat().Finish(&bytes).ok());
   REQUIRE(schema::GetMutableSizePrefixedModel(bytes.data())->mutate_schema_version(kSchemaVersion + 1));
   Runtime runtime;
-  const Status status = runtime.Load(bytes.data(), bytes.size());
-  REQUIRE_FALSE(status.ok());
-  CHECK(status.message().find("model schema version 2, this runtime reads version 1") == 0);
+  CHECK(runtime.Load(bytes.data(), bytes.size()).message() == VersionRefusal(kSchemaVersion + 1));
 }
 
 TEST_CASE("calling the runtime out of order is an error, not a crash") {

@@ -2,10 +2,14 @@
 
 #include <flatbuffers/flatbuffers.h>
 
+#include <algorithm>
+#include <climits>
+
 #include "liveness.h"
 #include "memory_planner.h"
 #include "model_check.h"
 #include "resq_generated.h"
+#include "window_geometry.h"
 
 namespace resq {
 namespace {
@@ -22,12 +26,12 @@ std::string ShapeString(const std::vector<int>& shape) {
   return text;
 }
 
-// Output extent of a window sliding over `size` padded pixels: floor((size + pads - extent) / stride) + 1.
-int SlidingOutput(int size, int pad_begin, int pad_end, int kernel, int stride, int dilation) {
-  const int extent = (kernel - 1) * dilation + 1;
-  const int padded = size + pad_begin + pad_end;
-  if (stride < 1 || padded < extent) return 0;
-  return (padded - extent) / stride + 1;
+// 1 x OH x OW x channels for a window op over an input of shape `in` (zeros where the window breaks a rule).
+Status WindowOutputShape(const std::vector<int>& in, const Window2D& window, WindowOp op, int channels,
+                         std::vector<int>* out) {
+  *out = {1, 0, 0, channels};
+  if (in.size() != 4) return Status::Error("needs a 1xHxWxC input, has %s", ShapeString(in).c_str());
+  return CheckWindow(window, op, in[1], in[2], &(*out)[1], &(*out)[2]);
 }
 
 }  // namespace
@@ -109,53 +113,43 @@ TensorId GraphBuilder::AddNode(Node node, std::vector<int> output_shape, Element
 
 TensorId GraphBuilder::Conv2D(const std::string& name, TensorId x, TensorId filter, TensorId bias,
                               const Conv2DParams& p, const Quantization& output) {
-  const std::vector<int>& in = shape(x);
   const std::vector<int>& w = shape(filter);
-  std::vector<int> out = {1, 0, 0, w.empty() ? 0 : w[0]};
-  if (in.size() != 4 || w.size() != 4) {
-    Fail("conv '" + name + "' needs a 1xHxWxC input and an OHWI filter");
-  } else {
-    out[1] = SlidingOutput(in[1], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, p.dilation_h);
-    out[2] = SlidingOutput(in[2], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, p.dilation_w);
-    if (out[1] < 1 || out[2] < 1) Fail("conv '" + name + "': kernel larger than its padded input " + ShapeString(in));
-  }
-  Node node{name, OpKind::kConv2D, {x, filter, bias}, 0, p, {}, p.activation};
+  if (w.size() != 4) Fail("conv '" + name + "' needs an OHWI filter, has " + ShapeString(w));
+  std::vector<int> out;
+  const Status window = WindowOutputShape(shape(x), p.window, WindowOp::kConv2D, w.empty() ? 0 : w[0], &out);
+  if (!window.ok()) Fail("conv '" + name + "': " + window.message());
+  Node node{name, OpKind::kConv2D, {x, filter, bias}, 0, p.window, p.groups, p.activation};
   return AddNode(std::move(node), out, type(x), output);
 }
 
 TensorId GraphBuilder::Add(const std::string& name, TensorId a, TensorId b, Activation activation,
                            const Quantization& output) {
   if (shape(a) != shape(b)) Fail("add '" + name + "': shapes " + ShapeString(shape(a)) + " and " + ShapeString(shape(b)));
-  Node node{name, OpKind::kAdd, {a, b}, 0, {}, {}, activation};
+  Node node{name, OpKind::kAdd, {a, b}, 0, {}, 1, activation};
   return AddNode(std::move(node), shape(a), type(a), output);
 }
 
-TensorId GraphBuilder::MaxPool2D(const std::string& name, TensorId x, const Pool2DParams& p) {
+TensorId GraphBuilder::MaxPool2D(const std::string& name, TensorId x, const Window2D& window) {
   const std::vector<int>& in = shape(x);
-  std::vector<int> out = in;
-  if (in.size() != 4) {
-    Fail("maxpool '" + name + "' needs a 1xHxWxC input");
-  } else {
-    out[1] = SlidingOutput(in[1], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, 1);
-    out[2] = SlidingOutput(in[2], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, 1);
-  }
-  Node node{name, OpKind::kMaxPool2D, {x}, 0, {}, p, Activation::kNone};
+  std::vector<int> out;
+  const Status checked = WindowOutputShape(in, window, WindowOp::kMaxPool2D, in.size() == 4 ? in[3] : 0, &out);
+  if (!checked.ok()) Fail("maxpool '" + name + "': " + checked.message());
+  Node node{name, OpKind::kMaxPool2D, {x}, 0, window, 1, Activation::kNone};
   const Quantization keep = tensors_[x].quantization;
   return AddNode(std::move(node), out, type(x), keep);
 }
 
-TensorId GraphBuilder::Im2Col(const std::string& name, TensorId x, const Pool2DParams& p) {
+TensorId GraphBuilder::Im2Col(const std::string& name, TensorId x, const Window2D& window) {
   const std::vector<int>& in = shape(x);
-  std::vector<int> out = in;
-  if (in.size() != 4) {
-    Fail("im2col '" + name + "' needs a 1xHxWxC input");
+  std::vector<int> out;
+  const Status checked = WindowOutputShape(in, window, WindowOp::kIm2Col, 0, &out);
+  if (checked.ok()) {
+    // KH*KW*C values per pixel (the kernel is checked: no overflow); Finish's verifier refuses too long a row.
+    out[3] = static_cast<int>(std::min<int64_t>(int64_t{window.kernel_h} * window.kernel_w * in[3], INT_MAX));
   } else {
-    out[1] = SlidingOutput(in[1], p.pad_top, p.pad_bottom, p.kernel_h, p.stride_h, 1);
-    out[2] = SlidingOutput(in[2], p.pad_left, p.pad_right, p.kernel_w, p.stride_w, 1);
-    out[3] = p.kernel_h * p.kernel_w * in[3];
-    if (out[1] < 1 || out[2] < 1) Fail("im2col '" + name + "': kernel larger than its padded input " + ShapeString(in));
+    Fail("im2col '" + name + "': " + checked.message());
   }
-  Node node{name, OpKind::kIm2Col, {x}, 0, {}, p, Activation::kNone};
+  Node node{name, OpKind::kIm2Col, {x}, 0, window, 1, Activation::kNone};
   const Quantization keep = tensors_[x].quantization;
   return AddNode(std::move(node), out, type(x), keep);
 }
@@ -163,7 +157,7 @@ TensorId GraphBuilder::Im2Col(const std::string& name, TensorId x, const Pool2DP
 TensorId GraphBuilder::GlobalAveragePool(const std::string& name, TensorId x, const Quantization& output) {
   const std::vector<int>& in = shape(x);
   if (in.size() != 4) Fail("global average pool '" + name + "' needs a 1xHxWxC input");
-  Node node{name, OpKind::kGlobalAveragePool, {x}, 0, {}, {}, Activation::kNone};
+  Node node{name, OpKind::kGlobalAveragePool, {x}, 0, {}, 1, Activation::kNone};
   return AddNode(std::move(node), {1, in.size() == 4 ? in[3] : 0}, type(x), output);
 }
 
@@ -171,22 +165,22 @@ TensorId GraphBuilder::FullyConnected(const std::string& name, TensorId x, Tenso
                                       Activation activation, const Quantization& output) {
   const std::vector<int>& w = shape(weights);
   if (w.size() != 2 || shape(x).size() != 2) Fail("fully connected '" + name + "' needs a 1xK input, [out, in] weights");
-  Node node{name, OpKind::kFullyConnected, {x, weights, bias}, 0, {}, {}, activation};
+  Node node{name, OpKind::kFullyConnected, {x, weights, bias}, 0, {}, 1, activation};
   return AddNode(std::move(node), {1, w.empty() ? 0 : w[0]}, type(x), output);
 }
 
 TensorId GraphBuilder::Quantize(const std::string& name, TensorId x, const Quantization& output) {
-  Node node{name, OpKind::kQuantize, {x}, 0, {}, {}, Activation::kNone};
+  Node node{name, OpKind::kQuantize, {x}, 0, {}, 1, Activation::kNone};
   return AddNode(std::move(node), shape(x), ElementType::kI8, output);
 }
 
 TensorId GraphBuilder::Dequantize(const std::string& name, TensorId x) {
-  Node node{name, OpKind::kDequantize, {x}, 0, {}, {}, Activation::kNone};
+  Node node{name, OpKind::kDequantize, {x}, 0, {}, 1, Activation::kNone};
   return AddNode(std::move(node), shape(x), ElementType::kF32, {});
 }
 
 TensorId GraphBuilder::Softmax(const std::string& name, TensorId x) {
-  Node node{name, OpKind::kSoftmax, {x}, 0, {}, {}, Activation::kNone};
+  Node node{name, OpKind::kSoftmax, {x}, 0, {}, 1, Activation::kNone};
   return AddNode(std::move(node), shape(x), ElementType::kF32, {});
 }
 
@@ -256,16 +250,17 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
   std::vector<flatbuffers::Offset<schema::Node>> nodes;
   for (const Node& node : nodes_) {
     const auto activation = static_cast<schema::Activation>(node.activation);
-    const Conv2DParams& c = node.conv;
-    const Pool2DParams& p = node.pool;
+    const Window2D& w = node.window;
+    auto window = [&] {
+      return schema::CreateWindow2D(fbb, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w,
+                                    w.pad_top, w.pad_left, w.pad_bottom, w.pad_right);
+    };
     flatbuffers::Offset<void> op;
     schema::Op type = schema::Op::NONE;
     switch (node.kind) {
       case OpKind::kConv2D:
         type = schema::Op::Conv2D;
-        op = schema::CreateConv2D(fbb, c.kernel_h, c.kernel_w, c.stride_h, c.stride_w, c.dilation_h, c.dilation_w,
-                                  c.pad_top, c.pad_left, c.pad_bottom, c.pad_right, c.groups, activation)
-                 .Union();
+        op = schema::CreateConv2D(fbb, window(), node.groups, activation).Union();
         break;
       case OpKind::kAdd:
         type = schema::Op::Add;
@@ -273,9 +268,7 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
         break;
       case OpKind::kMaxPool2D:
         type = schema::Op::MaxPool2D;
-        op = schema::CreateMaxPool2D(fbb, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
-                                     p.pad_bottom, p.pad_right)
-                 .Union();
+        op = schema::CreateMaxPool2D(fbb, window()).Union();
         break;
       case OpKind::kGlobalAveragePool:
         type = schema::Op::GlobalAveragePool;
@@ -299,9 +292,7 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
         break;
       case OpKind::kIm2Col:
         type = schema::Op::Im2Col;
-        op = schema::CreateIm2Col(fbb, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top, p.pad_left,
-                                  p.pad_bottom, p.pad_right)
-                 .Union();
+        op = schema::CreateIm2Col(fbb, window()).Union();
         break;
     }
     const std::vector<uint32_t> outputs = {node.output};

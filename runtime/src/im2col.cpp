@@ -32,23 +32,24 @@ void CopyRun(uint8_t* out, const uint8_t* in, size_t bytes) {
 // Output row oy: for each output pixel, kernel_h runs of kernel_w input pixels, each run copied whole
 // when it lies inside the input row.
 void WriteRow(const Im2ColStep& s, size_t oy) {
-  const size_t run_bytes = s.kernel_w * s.pixel_bytes;
-  uint8_t* out = s.output + oy * s.output_w * s.kernel_h * run_bytes;
+  const size_t kernel_h = s.window.kernel_h, kernel_w = s.window.kernel_w;
+  const size_t run_bytes = kernel_w * s.pixel_bytes;
+  uint8_t* out = s.output + oy * s.output_w * kernel_h * run_bytes;
   for (size_t ox = 0; ox < s.output_w; ++ox) {
     // Signed: windows at the borders start before the input.
-    const long x0 = static_cast<long>(ox * s.stride_w) - static_cast<long>(s.pad_left);
-    for (size_t ky = 0; ky < s.kernel_h; ++ky, out += run_bytes) {
-      const long iy = static_cast<long>(oy * s.stride_h + ky) - static_cast<long>(s.pad_top);
+    const long x0 = static_cast<long>(ox * s.window.stride_w) - static_cast<long>(s.window.pad_left);
+    for (size_t ky = 0; ky < kernel_h; ++ky, out += run_bytes) {
+      const long iy = static_cast<long>(oy * s.window.stride_h + ky) - static_cast<long>(s.window.pad_top);
       if (iy < 0 || iy >= static_cast<long>(s.input_h)) {
         std::memset(out, s.pad_byte, run_bytes);
         continue;
       }
       const uint8_t* row = s.input + static_cast<size_t>(iy) * s.input_w * s.pixel_bytes;
-      if (x0 >= 0 && x0 + static_cast<long>(s.kernel_w) <= static_cast<long>(s.input_w)) {
+      if (x0 >= 0 && x0 + static_cast<long>(kernel_w) <= static_cast<long>(s.input_w)) {
         CopyRun(out, row + static_cast<size_t>(x0) * s.pixel_bytes, run_bytes);
         continue;
       }
-      for (size_t kx = 0; kx < s.kernel_w; ++kx) {
+      for (size_t kx = 0; kx < kernel_w; ++kx) {
         const long ix = x0 + static_cast<long>(kx);
         uint8_t* pixel = out + kx * s.pixel_bytes;
         if (ix < 0 || ix >= static_cast<long>(s.input_w)) {
@@ -66,7 +67,6 @@ void WriteRowTask(void* step, size_t oy) { WriteRow(*static_cast<const Im2ColSte
 }  // namespace
 
 Im2ColStep PlanIm2Col(const OperatorArgs& args) {
-  const schema::Im2Col& window = *args.node->op_as_Im2Col();
   const schema::Tensor &x = *args.inputs[0], &y = *args.output;
   const bool quantized = x.type() == schema::ElementType::I8;
   Im2ColStep s;
@@ -77,12 +77,7 @@ Im2ColStep PlanIm2Col(const OperatorArgs& args) {
   s.output_h = y.shape()->Get(1);
   s.output_w = y.shape()->Get(2);
   s.pixel_bytes = static_cast<size_t>(x.shape()->Get(3)) * (quantized ? 1 : sizeof(float));
-  s.kernel_h = window.kernel_h();
-  s.kernel_w = window.kernel_w();
-  s.stride_h = window.stride_h();
-  s.stride_w = window.stride_w();
-  s.pad_top = window.pad_top();
-  s.pad_left = window.pad_left();
+  s.window = WindowOf(*args.node->op_as_Im2Col()->window());
   s.pad_byte = quantized ? static_cast<uint8_t>(static_cast<int8_t>(x.quantization()->zero_point())) : 0;
   return s;
 }

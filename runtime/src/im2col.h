@@ -18,7 +18,7 @@ struct Im2ColStep {
   uint8_t* output = nullptr;
   size_t input_h = 0, input_w = 0, output_h = 0, output_w = 0;
   size_t pixel_bytes = 0;  // channels x element size
-  size_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  backend::Window2D window;  // dilation 1 (verified); pad_bottom and pad_right only shape the output
   uint8_t pad_byte = 0;    // int8: the input's zero point (real 0); f32: 0.0f is all zero bytes
 };
 

@@ -6,6 +6,7 @@
 
 #include "liveness.h"
 #include "resq/runtime.h"
+#include "window_geometry.h"
 
 namespace resq {
 namespace {
@@ -31,6 +32,17 @@ const char* TypeName(ElementType type) {
 size_t TypeBytes(ElementType type) { return type == ElementType::I8 ? 1 : 4; }
 
 bool IsValidScale(float scale) { return std::isfinite(scale) && scale > 0.0f; }
+
+// The builder's form of a stored window, for the checks both share (window_geometry.h).
+Window2D WindowOf(const schema::Window2D& w) {
+  Window2D window;
+  window.kernel_h = w.kernel_h(), window.kernel_w = w.kernel_w();
+  window.stride_h = w.stride_h(), window.stride_w = w.stride_w();
+  window.dilation_h = w.dilation_h(), window.dilation_w = w.dilation_w();
+  window.pad_top = w.pad_top(), window.pad_left = w.pad_left();
+  window.pad_bottom = w.pad_bottom(), window.pad_right = w.pad_right();
+  return window;
+}
 
 // Checks that hold for one tensor on its own.
 Status CheckTensor(const schema::Model& model, uint32_t index) {
@@ -179,6 +191,12 @@ class NodeChecker {
     return Status::Ok();
   }
 
+  // The window rules of window_geometry.h over image x; the output size on success.
+  Status CheckWindowOver(const schema::Tensor& x, const Window2D& window, WindowOp op, int* out_h, int* out_w) {
+    const Status checked = CheckWindow(window, op, Dim(x, 1), Dim(x, 2), out_h, out_w);
+    return checked.ok() ? checked : Fail("%s", checked.message().c_str());
+  }
+
   // Weights and bias of Conv2D and FullyConnected: constants whose types follow the input's.
   Status CheckWeights(const schema::Tensor& x, const schema::Tensor& filter, const schema::Tensor& bias) {
     if (!IsConstant(filter) || !IsConstant(bias)) return Fail("weights and bias must be constant tensors");
@@ -194,33 +212,19 @@ class NodeChecker {
     RESQ_RETURN_IF_ERROR(ExpectImage(x));
     if (Rank(filter) != 4) return Fail("filter must be OHWI");
     const int out_channels = Dim(filter, 0);
-    const int kh = conv.kernel_h(), kw = conv.kernel_w();
-    if (kh < 1 || kw < 1 || kh > kMaxKernel || kw > kMaxKernel) return Fail("kernel %dx%d is outside 1..%d", kh, kw, kMaxKernel);
-    if (conv.stride_h() < 1 || conv.stride_w() < 1 || conv.stride_h() > kMaxStride || conv.stride_w() > kMaxStride) {
-      return Fail("stride %dx%d is outside 1..%d", conv.stride_h(), conv.stride_w(), kMaxStride);
-    }
-    if (conv.dilation_h() < 1 || conv.dilation_w() < 1 || conv.dilation_h() > kMaxStride ||
-        conv.dilation_w() > kMaxStride) {
-      return Fail("dilation %dx%d is outside 1..%d", conv.dilation_h(), conv.dilation_w(), kMaxStride);
-    }
-    for (int pad : {conv.pad_top(), conv.pad_left(), conv.pad_bottom(), conv.pad_right()}) {
-      if (pad < 0 || pad > kMaxPadding) return Fail("padding %d is outside 0..%d", pad, kMaxPadding);
-    }
+    const Window2D window = WindowOf(*conv.window());
+    int out_h = 0, out_w = 0;
+    RESQ_RETURN_IF_ERROR(CheckWindowOver(x, window, WindowOp::kConv2D, &out_h, &out_w));
     const int groups = conv.groups();
     if (groups < 1 || Dim(x, 3) % groups != 0 || out_channels % groups != 0) {
       return Fail("groups %d must divide input channels %d and output channels %d", groups, Dim(x, 3), out_channels);
     }
-    RESQ_RETURN_IF_ERROR(ExpectShape(filter, "filter", {out_channels, kh, kw, Dim(x, 3) / groups}));
+    RESQ_RETURN_IF_ERROR(
+        ExpectShape(filter, "filter", {out_channels, window.kernel_h, window.kernel_w, Dim(x, 3) / groups}));
     RESQ_RETURN_IF_ERROR(ExpectShape(bias, "bias", {out_channels}));
     if (conv.activation() != schema::Activation::None && conv.activation() != schema::Activation::Relu) {
       return Fail("unknown activation %d", static_cast<int>(conv.activation()));
     }
-    const int extent_h = (kh - 1) * conv.dilation_h() + 1, extent_w = (kw - 1) * conv.dilation_w() + 1;
-    const int padded_h = Dim(x, 1) + conv.pad_top() + conv.pad_bottom();
-    const int padded_w = Dim(x, 2) + conv.pad_left() + conv.pad_right();
-    if (padded_h < extent_h || padded_w < extent_w) return Fail("kernel is larger than the padded input");
-    const int out_h = (padded_h - extent_h) / conv.stride_h() + 1;
-    const int out_w = (padded_w - extent_w) / conv.stride_w() + 1;
     RESQ_RETURN_IF_ERROR(CheckWeights(x, filter, bias));
     return ExpectShape(Out(), "output", {1, out_h, out_w, out_channels});
   }
@@ -247,46 +251,21 @@ class NodeChecker {
     RESQ_RETURN_IF_ERROR(Arity(1));
     const schema::Tensor& x = In(0);
     RESQ_RETURN_IF_ERROR(ExpectImage(x));
-    const int kh = pool.kernel_h(), kw = pool.kernel_w();
-    if (kh < 1 || kw < 1 || kh > kMaxKernel || kw > kMaxKernel || kh * kw < 2) {
-      return Fail("pooling window %dx%d is outside 2..%d elements", kh, kw, kMaxKernel * kMaxKernel);
-    }
-    if (pool.stride_h() < 1 || pool.stride_w() < 1 || pool.stride_h() > kMaxStride || pool.stride_w() > kMaxStride) {
-      return Fail("stride %dx%d is outside 1..%d", pool.stride_h(), pool.stride_w(), kMaxStride);
-    }
-    if (pool.pad_top() < 0 || pool.pad_bottom() < 0 || pool.pad_top() >= kh || pool.pad_bottom() >= kh ||
-        pool.pad_left() < 0 || pool.pad_right() < 0 || pool.pad_left() >= kw || pool.pad_right() >= kw) {
-      return Fail("padding must lie in 0..kernel-1");
-    }
-    const int padded_h = Dim(x, 1) + pool.pad_top() + pool.pad_bottom();
-    const int padded_w = Dim(x, 2) + pool.pad_left() + pool.pad_right();
-    if (padded_h < kh || padded_w < kw) return Fail("window is larger than the padded input");
-    const int out_h = (padded_h - kh) / pool.stride_h() + 1;
-    const int out_w = (padded_w - kw) / pool.stride_w() + 1;
+    int out_h = 0, out_w = 0;
+    RESQ_RETURN_IF_ERROR(CheckWindowOver(x, WindowOf(*pool.window()), WindowOp::kMaxPool2D, &out_h, &out_w));
     RESQ_RETURN_IF_ERROR(ExpectType(Out(), "output", x.type()));
     RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, out_h, out_w, Dim(x, 3)}));
     return ExpectSameQuantization(x, Out());
   }
 
-  Status CheckIm2Col(const schema::Im2Col& window) {
+  Status CheckIm2Col(const schema::Im2Col& im2col) {
     RESQ_RETURN_IF_ERROR(Arity(1));
     const schema::Tensor& x = In(0);
     RESQ_RETURN_IF_ERROR(ExpectImage(x));
-    const int kh = window.kernel_h(), kw = window.kernel_w();
-    if (kh < 1 || kw < 1 || kh > kMaxKernel || kw > kMaxKernel) return Fail("kernel %dx%d is outside 1..%d", kh, kw, kMaxKernel);
-    if (window.stride_h() < 1 || window.stride_w() < 1 || window.stride_h() > kMaxStride ||
-        window.stride_w() > kMaxStride) {
-      return Fail("stride %dx%d is outside 1..%d", window.stride_h(), window.stride_w(), kMaxStride);
-    }
-    for (int pad : {window.pad_top(), window.pad_left(), window.pad_bottom(), window.pad_right()}) {
-      if (pad < 0 || pad > kMaxPadding) return Fail("padding %d is outside 0..%d", pad, kMaxPadding);
-    }
-    const int padded_h = Dim(x, 1) + window.pad_top() + window.pad_bottom();
-    const int padded_w = Dim(x, 2) + window.pad_left() + window.pad_right();
-    if (padded_h < kh || padded_w < kw) return Fail("kernel is larger than the padded input");
-    const int out_h = (padded_h - kh) / window.stride_h() + 1;
-    const int out_w = (padded_w - kw) / window.stride_w() + 1;
-    const int64_t row = int64_t{kh} * kw * Dim(x, 3);
+    const Window2D window = WindowOf(*im2col.window());
+    int out_h = 0, out_w = 0;
+    RESQ_RETURN_IF_ERROR(CheckWindowOver(x, window, WindowOp::kIm2Col, &out_h, &out_w));
+    const int64_t row = int64_t{window.kernel_h} * window.kernel_w * Dim(x, 3);
     if (row > kMaxDim) return Fail("rows of %lld values are too long", static_cast<long long>(row));
     RESQ_RETURN_IF_ERROR(ExpectType(Out(), "output", x.type()));
     RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, out_h, out_w, static_cast<int>(row)}));

@@ -12,15 +12,13 @@
 namespace resq {
 
 // Bumped whenever runtime/schema/resq.fbs changes in a way older readers cannot follow.
-constexpr uint32_t kSchemaVersion = 1;
+// 2: Conv2D, MaxPool2D and Im2Col keep their window in one Window2D table.
+constexpr uint32_t kSchemaVersion = 2;
 
 // Limits that keep every size computation far from overflow and reject absurd models early.
 constexpr int64_t kMaxDim = 1 << 20;
 constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
-constexpr uint64_t kMaxArenaBytes = uint64_t{1} << 34;
-constexpr int kMaxKernel = 64;
-constexpr int kMaxStride = 64;
-constexpr int kMaxPadding = 256;
+constexpr uint64_t kMaxArenaBytes = uint64_t{1} << 34;  // window limits: window_geometry.h
 
 // On success *model points into `data`.
 Status CheckModel(const void* data, size_t size, const schema::Model** model);

@@ -22,21 +22,6 @@ backend::Quantization QuantizationOf(const schema::Tensor& t) {
   return q;
 }
 
-// Conv2D and MaxPool2D carry the same window fields (MaxPool2D has no dilation).
-template <typename Op>
-backend::Window2D WindowOf(const Op& op) {
-  backend::Window2D w;
-  w.kernel_h = op.kernel_h();
-  w.kernel_w = op.kernel_w();
-  w.stride_h = op.stride_h();
-  w.stride_w = op.stride_w();
-  w.pad_top = op.pad_top();
-  w.pad_right = op.pad_right();
-  w.pad_bottom = op.pad_bottom();
-  w.pad_left = op.pad_left();
-  return w;
-}
-
 // Per-channel int8 ("qc8"): weights symmetric with one scale per output channel, activations asymmetric.
 const float* FilterScales(const schema::Tensor& filter) {
   return filter.type() == ElementType::I8 ? filter.quantization()->scale()->data() : nullptr;
@@ -47,9 +32,7 @@ Status CreateConv2D(const OperatorArgs& a, backend::Step* step) {
   const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1];
   backend::Conv2DDesc d;
   d.type = TypeOf(x);
-  d.window = WindowOf(conv);
-  d.window.dilation_h = conv.dilation_h();
-  d.window.dilation_w = conv.dilation_w();
+  d.window = WindowOf(*conv.window());
   d.groups = conv.groups();
   d.input_h = x.shape()->Get(1);
   d.input_w = x.shape()->Get(2);
@@ -96,7 +79,7 @@ Status CreateMaxPool(const OperatorArgs& a, backend::Step* step) {
   const schema::Tensor& x = *a.inputs[0];
   backend::MaxPoolDesc d;
   d.type = TypeOf(x);
-  d.window = WindowOf(p);
+  d.window = WindowOf(*p.window());
   d.input_h = x.shape()->Get(1);
   d.input_w = x.shape()->Get(2);
   d.channels = x.shape()->Get(3);
@@ -132,6 +115,16 @@ Status CreateSoftmax(const OperatorArgs& a, backend::Step* step) {
 }
 
 }  // namespace
+
+backend::Window2D WindowOf(const schema::Window2D& w) {
+  backend::Window2D window;
+  window.kernel_h = w.kernel_h(), window.kernel_w = w.kernel_w();
+  window.stride_h = w.stride_h(), window.stride_w = w.stride_w();
+  window.dilation_h = w.dilation_h(), window.dilation_w = w.dilation_w();
+  window.pad_top = w.pad_top(), window.pad_right = w.pad_right();
+  window.pad_bottom = w.pad_bottom(), window.pad_left = w.pad_left();
+  return window;
+}
 
 Status CreateOperator(const OperatorArgs& args, backend::Step* step) {
   *step = backend::Step();

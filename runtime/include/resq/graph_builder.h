@@ -19,19 +19,19 @@ struct Quantization {
   int zero_point = 0;
 };
 
-struct Conv2DParams {
+// Where a 2D window lands on a 1xHxWxC input: kernel, stride, dilation, and zero padding on each side.
+// Conv2D, MaxPool2D and Im2Col take one; only Conv2D dilates. The rules: runtime/src/window_geometry.h.
+struct Window2D {
   int kernel_h = 1, kernel_w = 1;
   int stride_h = 1, stride_w = 1;
   int dilation_h = 1, dilation_w = 1;
   int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  int groups = 1;
-  Activation activation = Activation::kNone;
 };
 
-struct Pool2DParams {
-  int kernel_h = 1, kernel_w = 1;
-  int stride_h = 1, stride_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+struct Conv2DParams {
+  Window2D window;
+  int groups = 1;
+  Activation activation = Activation::kNone;
 };
 
 struct ModelMetadata {
@@ -60,7 +60,7 @@ class GraphBuilder {
                   const Quantization& output = {});
   TensorId Add(const std::string& name, TensorId a, TensorId b, Activation activation,
                const Quantization& output = {});
-  TensorId MaxPool2D(const std::string& name, TensorId x, const Pool2DParams& params);
+  TensorId MaxPool2D(const std::string& name, TensorId x, const Window2D& window);
   TensorId GlobalAveragePool(const std::string& name, TensorId x, const Quantization& output = {});
   TensorId FullyConnected(const std::string& name, TensorId x, TensorId weights, TensorId bias, Activation activation,
                           const Quantization& output = {});
@@ -68,7 +68,7 @@ class GraphBuilder {
   TensorId Dequantize(const std::string& name, TensorId x);
   TensorId Softmax(const std::string& name, TensorId x);
   // Every kernel_h x kernel_w window of x (stride, pads) as one pixel of KH*KW*C values; keeps x's quantization.
-  TensorId Im2Col(const std::string& name, TensorId x, const Pool2DParams& window);
+  TensorId Im2Col(const std::string& name, TensorId x, const Window2D& window);
 
   void Output(TensorId tensor) { outputs_.push_back(tensor); }
   void SetMetadata(const ModelMetadata& metadata) { metadata_ = metadata; }
@@ -99,8 +99,8 @@ class GraphBuilder {
     OpKind kind;
     std::vector<TensorId> inputs;
     TensorId output;
-    Conv2DParams conv;
-    Pool2DParams pool;
+    Window2D window;  // Conv2D, MaxPool2D, Im2Col
+    int groups = 1;   // Conv2D
     Activation activation = Activation::kNone;
   };
 

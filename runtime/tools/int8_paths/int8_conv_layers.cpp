@@ -25,10 +25,10 @@ std::vector<ConvLayer> Int8ConvLayers(const schema::Model& model) {
     const auto activation = conv ? node->op_as_Conv2D()->activation() : node->op_as_FullyConnected()->activation();
     l.kind = "fc";
     if (conv) {
-      const schema::Conv2D& c = *node->op_as_Conv2D();
+      const schema::Window2D& c = *node->op_as_Conv2D()->window();
       l.pad[0] = c.pad_top(), l.pad[1] = c.pad_right(), l.pad[2] = c.pad_bottom(), l.pad[3] = c.pad_left();
       l.kernel_h = c.kernel_h(), l.kernel_w = c.kernel_w(), l.stride_h = c.stride_h(), l.stride_w = c.stride_w();
-      l.dilation_h = c.dilation_h(), l.dilation_w = c.dilation_w(), l.groups = c.groups();
+      l.dilation_h = c.dilation_h(), l.dilation_w = c.dilation_w(), l.groups = node->op_as_Conv2D()->groups();
       l.input_h = x.shape()->Get(1), l.input_w = x.shape()->Get(2);
       l.output_h = y.shape()->Get(1), l.output_w = y.shape()->Get(2);
       l.kind =

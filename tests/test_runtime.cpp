@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "model_check.h"
@@ -260,6 +261,19 @@ TEST_CASE("a model from a newer schema version is refused with both versions nam
   REQUIRE(schema::GetMutableSizePrefixedModel(bytes.data())->mutate_schema_version(kSchemaVersion + 1));
   Runtime runtime;
   CHECK(runtime.Load(bytes.data(), bytes.size()).message() == VersionRefusal(kSchemaVersion + 1));
+}
+
+// tests/data/schema_v1_im2col_stem_f32.resq is tests/fuzz/corpus/model_load/im2col_stem_f32.resq as the
+// release before Window2D wrote it: an Im2Col and a Conv2D whose window fields sit where version 2 keeps an
+// offset to a Window2D table. It does not even verify against this schema, so the version must be read first.
+TEST_CASE("a model from schema version 1 is refused for its version, not as corrupt") {
+  std::ifstream file(std::string(RESQ_TEST_DATA_DIR) + "/schema_v1_im2col_stem_f32.resq", std::ios::binary);
+  REQUIRE(file.good());
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  flatbuffers::Verifier verifier(bytes.data(), bytes.size());
+  CHECK_FALSE(schema::VerifySizePrefixedModelBuffer(verifier));
+  Runtime runtime;
+  CHECK(runtime.Load(bytes.data(), bytes.size()).message() == VersionRefusal(1));
 }
 
 TEST_CASE("calling the runtime out of order is an error, not a crash") {

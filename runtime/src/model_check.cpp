@@ -435,6 +435,22 @@ Status CheckMemoryPlan(const schema::Model& model, const std::vector<NodeTensors
   return Status::Ok();
 }
 
+// Model.schema_version of a size-prefixed buffer whose header (size, identifier) is already checked, with
+// only the checks this one read needs: the root offset, the root table's vtable and the field itself.
+bool ReadSchemaVersion(const uint8_t* bytes, size_t size, uint32_t* version) {
+  flatbuffers::Verifier verifier(bytes, size);
+  const size_t root_at = sizeof(flatbuffers::uoffset_t);  // after the size prefix
+  const size_t root_offset = verifier.VerifyOffset(root_at);
+  if (root_offset == 0) return false;
+  const auto* root = reinterpret_cast<const flatbuffers::Table*>(bytes + root_at + root_offset);
+  if (!root->VerifyTableStart(verifier) ||
+      !root->VerifyField<uint32_t>(verifier, schema::Model::VT_SCHEMA_VERSION, sizeof(uint32_t))) {
+    return false;
+  }
+  *version = root->GetField<uint32_t>(schema::Model::VT_SCHEMA_VERSION, 0);
+  return true;
+}
+
 }  // namespace
 
 bool IsConstant(const schema::Tensor& tensor) {
@@ -461,16 +477,23 @@ Status CheckModel(const void* data, size_t size, const schema::Model** model_out
   if (declared != size) {
     return Status::Error("truncated or padded resq model: it declares %zu bytes, the buffer holds %zu", declared, size);
   }
+  // The version before the whole buffer: a model of another version need not verify against this schema
+  // (version 1 kept window fields where version 2 has a Window2D table), and its reader deserves to be told why.
+  uint32_t version = 0;
+  if (!ReadSchemaVersion(bytes, size, &version)) {
+    return Status::Error("corrupt resq model: its root table or schema version is unreadable");
+  }
+  if (version != kSchemaVersion) {
+    return Status::Error(
+        "model schema version %u, this runtime reads version %u: convert the model again with "
+        "the resq-convert of this release",
+        version, kSchemaVersion);
+  }
   flatbuffers::Verifier verifier(bytes, size);
   if (!schema::VerifySizePrefixedModelBuffer(verifier)) {
     return Status::Error("corrupt resq model: the flatbuffers verifier rejected its %zu bytes", size);
   }
   const schema::Model* model = schema::GetSizePrefixedModel(bytes);
-  if (model->schema_version() != kSchemaVersion) {
-    return Status::Error("model schema version %u, this runtime reads version %u: convert the model again with "
-                         "the resq-convert of this release",
-                         model->schema_version(), kSchemaVersion);
-  }
   if (Size(model->tensors()) == 0 || Size(model->nodes()) == 0) return Status::Error("model has no tensors or nodes");
   if (Size(model->inputs()) != 1) return Status::Error("model must have exactly one input, has %zu", Size(model->inputs()));
   if (Size(model->outputs()) == 0) return Status::Error("model has no outputs");

@@ -561,6 +561,28 @@ TEST_CASE("error: an AveragePool that is not global") {
   CheckFails(e.options, e.dir, "AveragePool 'pool' with a 2x2 window over a 1x3x8x8 map is not supported");
 }
 
+// Window rules are the runtime's (window_geometry.h): the builder's message reaches the user, not a shape mismatch.
+TEST_CASE("error: a MaxPool with dilations names the node and the rule") {
+  ErrorCase e("dilated_maxpool");
+  OnnxGraph g;
+  g.Input("x", {1, 3, 8, 8}).Output("y");
+  onnx::NodeProto* pool = g.Node("MaxPool", {"x"}, "y", "pool");
+  SetInts(pool, "kernel_shape", {2, 2});
+  SetInts(pool, "dilations", {2, 2});
+  e.Save(g);
+  CheckFails(e.options, e.dir, "maxpool 'pool': dilation 2x2 is not 1: only Conv2D windows dilate");
+}
+
+TEST_CASE("error: a convolution kernel past the runtime's limit names the node and the limit") {
+  ErrorCase e("huge_kernel");
+  OnnxGraph g;
+  g.Input("x", {1, 1, 66, 66}).Output("y");
+  g.Initializer("w", {1, 1, 65, 65}, std::vector<float>(65 * 65, 0.01f));
+  g.Node("Conv", {"x", "w"}, "y", "conv");
+  e.Save(g);
+  CheckFails(e.options, e.dir, "conv 'conv': kernel 65x65 is outside 1..64");
+}
+
 TEST_CASE("error: a BatchNormalization that follows no conv") {
   ErrorCase e("lonely_batchnorm");
   OnnxGraph g;

@@ -26,12 +26,22 @@ std::string ShapeString(const std::vector<int>& shape) {
   return text;
 }
 
-// 1 x OH x OW x channels for a window op over an input of shape `in` (zeros where the window breaks a rule).
+// 1 x OH x OW x channels for a window op over an input of shape `in`. A window that breaks a rule still gets
+// the size its numbers give (when its strides allow one), so that a caller comparing shapes, as resq-convert
+// does, meets the broken rule at Finish rather than a mismatch of shapes first.
 Status WindowOutputShape(const std::vector<int>& in, const Window2D& window, WindowOp op, int channels,
                          std::vector<int>* out) {
   *out = {1, 0, 0, channels};
   if (in.size() != 4) return Status::Error("needs a 1xHxWxC input, has %s", ShapeString(in).c_str());
-  return CheckWindow(window, op, in[1], in[2], &(*out)[1], &(*out)[2]);
+  const Status checked = CheckWindow(window, op, in[1], in[2], &(*out)[1], &(*out)[2]);
+  if (!checked.ok() && window.stride_h > 0 && window.stride_w > 0) {
+    const Window2D& w = window;
+    const int64_t h = WindowOutputSize(in[1], w.pad_top, w.pad_bottom, w.kernel_h, w.stride_h, w.dilation_h);
+    const int64_t x = WindowOutputSize(in[2], w.pad_left, w.pad_right, w.kernel_w, w.stride_w, w.dilation_w);
+    (*out)[1] = static_cast<int>(std::clamp<int64_t>(h, 0, INT_MAX));
+    (*out)[2] = static_cast<int>(std::clamp<int64_t>(x, 0, INT_MAX));
+  }
+  return checked;
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ Im2ColStep PlanIm2Col(const OperatorArgs& args) {
   s.output_h = y.shape()->Get(1);
   s.output_w = y.shape()->Get(2);
   s.pixel_bytes = static_cast<size_t>(x.shape()->Get(3)) * (quantized ? 1 : sizeof(float));
-  s.window = WindowOf(*args.node->op_as_Im2Col()->window());
+  s.window = BackendWindow(*args.node->op_as_Im2Col()->window());
   s.pad_byte = quantized ? static_cast<uint8_t>(static_cast<int8_t>(x.quantization()->zero_point())) : 0;
   return s;
 }

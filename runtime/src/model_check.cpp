@@ -34,7 +34,7 @@ size_t TypeBytes(ElementType type) { return type == ElementType::I8 ? 1 : 4; }
 bool IsValidScale(float scale) { return std::isfinite(scale) && scale > 0.0f; }
 
 // The builder's form of a stored window, for the checks both share (window_geometry.h).
-Window2D WindowOf(const schema::Window2D& w) {
+Window2D BuilderWindow(const schema::Window2D& w) {
   Window2D window;
   window.kernel_h = w.kernel_h(), window.kernel_w = w.kernel_w();
   window.stride_h = w.stride_h(), window.stride_w = w.stride_w();
@@ -212,7 +212,7 @@ class NodeChecker {
     RESQ_RETURN_IF_ERROR(ExpectImage(x));
     if (Rank(filter) != 4) return Fail("filter must be OHWI");
     const int out_channels = Dim(filter, 0);
-    const Window2D window = WindowOf(*conv.window());
+    const Window2D window = BuilderWindow(*conv.window());
     int out_h = 0, out_w = 0;
     RESQ_RETURN_IF_ERROR(CheckWindowOver(x, window, WindowOp::kConv2D, &out_h, &out_w));
     const int groups = conv.groups();
@@ -252,7 +252,7 @@ class NodeChecker {
     const schema::Tensor& x = In(0);
     RESQ_RETURN_IF_ERROR(ExpectImage(x));
     int out_h = 0, out_w = 0;
-    RESQ_RETURN_IF_ERROR(CheckWindowOver(x, WindowOf(*pool.window()), WindowOp::kMaxPool2D, &out_h, &out_w));
+    RESQ_RETURN_IF_ERROR(CheckWindowOver(x, BuilderWindow(*pool.window()), WindowOp::kMaxPool2D, &out_h, &out_w));
     RESQ_RETURN_IF_ERROR(ExpectType(Out(), "output", x.type()));
     RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, out_h, out_w, Dim(x, 3)}));
     return ExpectSameQuantization(x, Out());
@@ -262,7 +262,7 @@ class NodeChecker {
     RESQ_RETURN_IF_ERROR(Arity(1));
     const schema::Tensor& x = In(0);
     RESQ_RETURN_IF_ERROR(ExpectImage(x));
-    const Window2D window = WindowOf(*im2col.window());
+    const Window2D window = BuilderWindow(*im2col.window());
     int out_h = 0, out_w = 0;
     RESQ_RETURN_IF_ERROR(CheckWindowOver(x, window, WindowOp::kIm2Col, &out_h, &out_w));
     const int64_t row = int64_t{window.kernel_h} * window.kernel_w * Dim(x, 3);

@@ -32,7 +32,7 @@ Status CreateConv2D(const OperatorArgs& a, backend::Step* step) {
   const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1];
   backend::Conv2DDesc d;
   d.type = TypeOf(x);
-  d.window = WindowOf(*conv.window());
+  d.window = BackendWindow(*conv.window());
   d.groups = conv.groups();
   d.input_h = x.shape()->Get(1);
   d.input_w = x.shape()->Get(2);
@@ -79,7 +79,7 @@ Status CreateMaxPool(const OperatorArgs& a, backend::Step* step) {
   const schema::Tensor& x = *a.inputs[0];
   backend::MaxPoolDesc d;
   d.type = TypeOf(x);
-  d.window = WindowOf(*p.window());
+  d.window = BackendWindow(*p.window());
   d.input_h = x.shape()->Get(1);
   d.input_w = x.shape()->Get(2);
   d.channels = x.shape()->Get(3);
@@ -116,7 +116,7 @@ Status CreateSoftmax(const OperatorArgs& a, backend::Step* step) {
 
 }  // namespace
 
-backend::Window2D WindowOf(const schema::Window2D& w) {
+backend::Window2D BackendWindow(const schema::Window2D& w) {
   backend::Window2D window;
   window.kernel_h = w.kernel_h(), window.kernel_w = w.kernel_w();
   window.stride_h = w.stride_h(), window.stride_w = w.stride_w();

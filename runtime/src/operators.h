@@ -21,7 +21,7 @@ struct OperatorArgs {
 
 // The backend's form of a verified node's window (every value in range): the one place a stored window is
 // translated for a step, for XNNPACK's operators and for Im2Col alike.
-backend::Window2D WindowOf(const schema::Window2D& window);
+backend::Window2D BackendWindow(const schema::Window2D& window);
 
 // Creates the node's step; on failure the step is empty, nothing is left allocated and the error names
 // the node. The step still needs backend::Setup with the shared workspace before it runs.

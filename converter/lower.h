@@ -8,7 +8,7 @@
 
 #include "graph_ir.h"
 #include "quantization_plan.h"
-#include "resq/graph_builder.h"
+#include "graph_builder.h"
 #include "resq/status.h"
 
 namespace resq::convert {

@@ -9,7 +9,7 @@
 #include <limits>
 #include <vector>
 
-#include "resq/graph_builder.h"
+#include "graph_builder.h"
 
 namespace resq::test {
 

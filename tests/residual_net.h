@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "resq/graph_builder.h"
+#include "graph_builder.h"
 #include "resq/runtime.h"
 
 namespace resq::test {

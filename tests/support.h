@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "resq/buffer.h"
-#include "resq/graph_builder.h"
+#include "graph_builder.h"
 #include "resq/runtime.h"
 
 namespace resq::test {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "resq/graph_builder.h"
+#include "graph_builder.h"
 
 namespace resq::test {
 

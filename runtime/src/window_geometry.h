@@ -4,10 +4,18 @@
 
 #include <cstdint>
 
-#include "resq/graph_builder.h"
 #include "resq/status.h"
 
 namespace resq {
+
+// Where a 2D window lands on a 1xHxWxC input: kernel, stride, dilation, and zero padding on each side.
+// Conv2D, MaxPool2D and Im2Col take one; only Conv2D dilates. The rules: CheckWindow below.
+struct Window2D {
+  int kernel_h = 1, kernel_w = 1;
+  int stride_h = 1, stride_w = 1;
+  int dilation_h = 1, dilation_w = 1;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+};
 
 // Limits far beyond real networks that keep every window computation far from overflow.
 constexpr int kMaxKernel = 64;

@@ -1,4 +1,4 @@
-#include "resq/graph_builder.h"
+#include "graph_builder.h"
 
 #include <flatbuffers/flatbuffers.h>
 
@@ -198,7 +198,7 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
   if (!error_.empty()) return Status::Error("%s", error_.c_str());
   if (inputs_.size() != 1 || outputs_.empty()) return Status::Error("a model needs one input and at least one output");
 
-  // Lifetimes of the activations, then in-place Adds: the output takes over its dying first input's buffer.
+  // The activations each node reads and writes; an Add may write over its dying first input (memory_planner.h).
   std::vector<NodeTensors> uses;
   for (const Node& node : nodes_) {
     NodeTensors u;
@@ -209,27 +209,9 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
     u.in_place = node.kind == OpKind::kAdd;
     uses.push_back(std::move(u));
   }
-  const std::vector<Lifetime> lifetimes = ComputeLifetimes(tensors_.size(), uses, inputs_, outputs_);
-  std::vector<int> buffer_of(tensors_.size(), -1);
-  std::vector<BufferRequest> buffers;
-  auto bytes_of = [&](TensorId t) { return Elements(tensors_[t].shape) * ElementSize(tensors_[t].type); };
-  for (TensorId t : inputs_) {
-    buffer_of[t] = static_cast<int>(buffers.size());
-    buffers.push_back({bytes_of(t), lifetimes[t]});
-  }
-  for (const NodeTensors& u : uses) {
-    const TensorId out = u.output;
-    const TensorId first = u.inputs.empty() ? out : u.inputs[0];
-    if (u.in_place && !u.inputs.empty() && IsInPlaceHandoff(lifetimes[first], lifetimes[out], first, u) &&
-        bytes_of(first) == bytes_of(out)) {
-      buffer_of[out] = buffer_of[first];
-      buffers[buffer_of[out]].lifetime.last = lifetimes[out].last;
-    } else {
-      buffer_of[out] = static_cast<int>(buffers.size());
-      buffers.push_back({bytes_of(out), lifetimes[out]});
-    }
-  }
-  const MemoryPlan plan = PlanMemory(buffers, kArenaAlignment);
+  std::vector<size_t> tensor_bytes;
+  for (const Tensor& tensor : tensors_) tensor_bytes.push_back(Elements(tensor.shape) * ElementSize(tensor.type));
+  const ActivationPlan plan = PlanActivations(tensor_bytes, uses, inputs_, outputs_, kArenaAlignment);
 
   flatbuffers::FlatBufferBuilder fbb(1 << 16);
   // Weights first: flatbuffers builds back to front, so they fill the end of the file in tensor order and
@@ -252,7 +234,7 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
     if (!tensor.quantization.scale.empty()) {
       quantization = schema::CreateQuantizationDirect(fbb, &tensor.quantization.scale, tensor.quantization.zero_point);
     }
-    const uint64_t offset = buffer_of[t] >= 0 ? plan.offsets[buffer_of[t]] : 0;
+    const uint64_t offset = plan.offsets[t];
     tensors.push_back(schema::CreateTensor(fbb, fbb.CreateString(tensor.name), fbb.CreateVector(tensor.shape),
                                            static_cast<schema::ElementType>(tensor.type), quantization, f32[t], i8[t],
                                            i32[t], offset));

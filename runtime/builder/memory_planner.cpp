@@ -46,4 +46,36 @@ MemoryPlan PlanMemory(const std::vector<BufferRequest>& requests, size_t alignme
   return plan;
 }
 
+ActivationPlan PlanActivations(const std::vector<size_t>& tensor_bytes, const std::vector<NodeTensors>& nodes,
+                               const std::vector<uint32_t>& graph_inputs, const std::vector<uint32_t>& graph_outputs,
+                               size_t alignment) {
+  const std::vector<Lifetime> lifetimes = ComputeLifetimes(tensor_bytes.size(), nodes, graph_inputs, graph_outputs);
+  std::vector<int> buffer_of(tensor_bytes.size(), -1);
+  std::vector<BufferRequest> buffers;
+  for (uint32_t t : graph_inputs) {
+    buffer_of[t] = static_cast<int>(buffers.size());
+    buffers.push_back({tensor_bytes[t], lifetimes[t]});
+  }
+  for (const NodeTensors& node : nodes) {
+    const uint32_t out = node.output;
+    const uint32_t first = node.inputs.empty() ? out : node.inputs[0];
+    if (node.in_place && !node.inputs.empty() && IsInPlaceHandoff(lifetimes[first], lifetimes[out], first, node) &&
+        tensor_bytes[first] == tensor_bytes[out]) {
+      buffer_of[out] = buffer_of[first];
+      buffers[buffer_of[out]].lifetime.last = lifetimes[out].last;
+    } else {
+      buffer_of[out] = static_cast<int>(buffers.size());
+      buffers.push_back({tensor_bytes[out], lifetimes[out]});
+    }
+  }
+  const MemoryPlan plan = PlanMemory(buffers, alignment);
+  ActivationPlan activations;
+  activations.arena_bytes = plan.arena_bytes;
+  activations.offsets.resize(tensor_bytes.size(), 0);
+  for (size_t t = 0; t < tensor_bytes.size(); ++t) {
+    if (buffer_of[t] >= 0) activations.offsets[t] = plan.offsets[buffer_of[t]];
+  }
+  return activations;
+}
+
 }  // namespace resq

@@ -1,5 +1,6 @@
 // Builds a .resq model in memory: tensors and nodes in execution order, shapes inferred, memory planned,
-// serialized with flatbuffers. The tests and resq-convert both write models through it.
+// serialized with flatbuffers. The tests and resq-convert both write models through it. Offline code: it is
+// not part of the device library (libresq) nor installed.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 
 #include "resq/runtime.h"
 #include "resq/status.h"
+#include "window_geometry.h"
 
 namespace resq {
 
@@ -17,15 +19,6 @@ enum class Activation { kNone = 0, kRelu = 1 };
 struct Quantization {
   std::vector<float> scale;
   int zero_point = 0;
-};
-
-// Where a 2D window lands on a 1xHxWxC input: kernel, stride, dilation, and zero padding on each side.
-// Conv2D, MaxPool2D and Im2Col take one; only Conv2D dilates. The rules: runtime/src/window_geometry.h.
-struct Window2D {
-  int kernel_h = 1, kernel_w = 1;
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
 };
 
 struct Conv2DParams {

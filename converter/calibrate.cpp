@@ -12,7 +12,7 @@ class HistogramObserver : public InvokeObserver {
  public:
   HistogramObserver(const Runtime& runtime, CalibrationStats* stats) {
     for (size_t n = 0; n < runtime.node_count(); ++n) {
-      histograms_.push_back(&stats->nodes[runtime.node_output(n).name]);  // output tensors carry their node's name
+      histograms_.push_back(&stats->nodes[runtime.node(n).output.name]);  // output tensors carry their node's name
     }
   }
   void AfterStep(size_t node_index, const TensorView& output) override {

@@ -30,14 +30,14 @@ class SqnrObserver : public InvokeObserver {
   SqnrObserver(const Runtime& float_runtime, const Runtime& int8_runtime, const RecordingObserver& reference)
       : reference_(reference) {
     std::map<std::string, size_t> float_index;
-    for (size_t n = 0; n < float_runtime.node_count(); ++n) float_index[float_runtime.node_output(n).name] = n;
+    for (size_t n = 0; n < float_runtime.node_count(); ++n) float_index[float_runtime.node(n).output.name] = n;
     twin_.assign(int8_runtime.node_count(), -1);
     for (size_t n = 0; n < int8_runtime.node_count(); ++n) {
-      const auto it = float_index.find(int8_runtime.node_output(n).name);
+      const auto it = float_index.find(int8_runtime.node(n).output.name);
       if (it == float_index.end()) continue;
       twin_[n] = static_cast<int>(it->second);
       layer_of_[n] = layers.size();
-      layers.push_back({int8_runtime.node_output(n).name, 0.0, 0.0});
+      layers.push_back({int8_runtime.node(n).output.name, 0.0, 0.0});
     }
   }
   void AfterStep(size_t node_index, const TensorView& output) override {

@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "resq_generated.h"
-
 namespace resq {
 
 Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels) {
@@ -48,9 +46,6 @@ Status Classifier::Open(const std::string& model_path, int threads) {
     return Status::Error("model '%s' output is not a vector of class scores", model_path.c_str());
   }
   probabilities_.assign(output.elements, 0.0f);
-  const schema::Model& model = runtime_.model();
-  ends_in_softmax_ =
-      model.nodes()->size() > 0 && model.nodes()->Get(model.nodes()->size() - 1)->op_type() == schema::Op::Softmax;
 
   labels_ = runtime_.labels();
   if (!labels_.empty()) {
@@ -89,7 +84,7 @@ Status Classifier::Run(const float* nhwc) {
                ? static_cast<const float*>(output.data)[i]
                : output.scale * (static_cast<const int8_t*>(output.data)[i] - output.zero_point);
   }
-  if (ends_in_softmax_) return Status::Ok();
+  if (runtime_.outputs_probabilities()) return Status::Ok();
   // softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z): subtracting the maximum keeps exp finite.
   const float top = *std::max_element(p, p + n);
   double total = 0.0;

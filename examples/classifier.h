@@ -19,8 +19,9 @@ struct Prediction {
 
 class Classifier {
  public:
-  // Maps the model, verifies it, and prepares it in an arena of exactly the measured size. Class names come
-  // from the model's metadata; a model without them gets its class indices ("0", "1", ...) as names.
+  // Maps the model, verifies it, and prepares it in one pass in an arena the runtime maps itself
+  // (Runtime::Prepare(threads)), keeping only the pages the operators use. Class names come from the
+  // model's metadata; a model without them gets its class indices ("0", "1", ...) as names.
   Status Open(const std::string& model_path, int threads);
 
   // Replaces the model's class names with the lines of a text file, one per class, in output order.
@@ -36,7 +37,8 @@ class Classifier {
   // Allocates nothing: the camera calls it once per frame.
   Status Run(const float* nhwc);
 
-  // After Run. The model's own Softmax output when its last node is a Softmax, else softmax of the logits.
+  // After Run. The model's own Softmax output when it ends in one (Runtime::outputs_probabilities()), else
+  // softmax of the logits.
   const std::vector<float>& probabilities() const { return probabilities_; }
   Prediction Top1() const;
   // The k most probable classes, most probable first (fewer when the model has fewer classes).
@@ -46,7 +48,6 @@ class Classifier {
   ModelFile file_;
   Runtime runtime_;
   InputSpec spec_;
-  bool ends_in_softmax_ = false;
   std::vector<float> probabilities_;  // one per class, sized once by Open
   std::vector<std::string> labels_;   // one per class
   bool has_labels_ = false;

@@ -319,7 +319,7 @@ TEST_CASE("int8 conversion of a small net stays close to float and reports per-l
 
     // And the int8 model written to disk gives the same answer as the float reference.
     PreparedModel model(ReadBytes(dir + "/tiny_int8.resq"));
-    CHECK(model.runtime.node_output(1).type == ElementType::kI8);
+    CHECK(model.runtime.node(1).output.type == ElementType::kI8);
     Random random(4);
     const std::vector<float> x = random.Floats(net.c * net.h * net.w, -1, 1);
     const std::vector<float> got = model.RunF32(NchwToNhwc(x.data(), net.c, net.h, net.w));
@@ -451,7 +451,7 @@ TEST_CASE("calibration on a folder of pictures matches calibration on the same i
   PreparedModel from_pictures(ReadBytes(dir + "/from_pictures.resq")), from_npy(ReadBytes(dir + "/from_npy.resq"));
   for (size_t n = 0; n < 4; ++n) {  // Quantize, conv, pool, fc: every activation's scale
     CAPTURE(n);
-    const TensorView &a = from_pictures.runtime.node_output(n), &b = from_npy.runtime.node_output(n);
+    const TensorView &a = from_pictures.runtime.node(n).output, &b = from_npy.runtime.node(n).output;
     CHECK(a.scale == doctest::Approx(b.scale).epsilon(0.01));
     CHECK(std::abs(a.zero_point - b.zero_point) <= 1);
   }
@@ -667,7 +667,7 @@ TEST_CASE("metadata: labels, preprocessing defaults and the source hash are stor
   o.labels_path = dir + "/labels.txt";
   ConvertOrFail(o);
   PreparedModel model(ReadBytes(dir + "/tiny.resq"));
-  const auto* metadata = model.runtime.model().metadata();
+  const auto* metadata = schema::GetSizePrefixedModel(model.bytes.data())->metadata();
   REQUIRE(metadata != nullptr);
   REQUIRE(metadata->labels()->size() == 5);
   CHECK(metadata->labels()->Get(1)->str() == "b");

@@ -152,7 +152,7 @@ void CheckFailsWith(const Scratch& s, const std::string& message) {
 void CheckModelIsFinite(const std::string& path) {
   PreparedModel model(ReadBytes(path));
   size_t bad_scales = 0, bad_floats = 0, clamped_biases = 0;
-  for (const schema::Tensor* t : *model.runtime.model().tensors()) {
+  for (const schema::Tensor* t : *schema::GetSizePrefixedModel(model.bytes.data())->tensors()) {
     if (t->quantization() && t->quantization()->scale()) {
       for (float scale : *t->quantization()->scale()) {
         if (!std::isfinite(scale) || !(scale > 0.0f)) ++bad_scales;
@@ -178,7 +178,7 @@ std::string Lines(const std::vector<std::string>& lines) {
 }
 
 const schema::Tensor* FindTensor(const PreparedModel& model, const std::string& name) {
-  for (const schema::Tensor* t : *model.runtime.model().tensors()) {
+  for (const schema::Tensor* t : *schema::GetSizePrefixedModel(model.bytes.data())->tensors()) {
     if (t->name()->str() == name) return t;
   }
   FAIL("no tensor '" << name << "' in the model");

@@ -7,7 +7,6 @@
 
 #include "npy.h"
 #include "resq/buffer.h"
-#include "resq_generated.h"
 #include "test_converter_support.h"
 
 namespace resq::test {
@@ -47,8 +46,8 @@ bool GathersTheStem(const std::string& model_path) {
   REQUIRE(file.Open(model_path).ok());
   Runtime runtime;
   REQUIRE(runtime.Load(file).ok());
-  for (const schema::Node* node : *runtime.model().nodes()) {
-    if (node->op_type() == schema::Op::Im2Col) return true;
+  for (size_t n = 0; n < runtime.node_count(); ++n) {
+    if (runtime.node(n).op == Op::kIm2Col) return true;
   }
   return false;
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <string>
 
 #include "model_check.h"
@@ -234,13 +235,141 @@ TEST_CASE("labels and preprocessing come from the model's metadata, and are empt
   CHECK(plain.runtime.preprocessing().mean.empty());
 }
 
+// A 3x3 stride-2 stem -> global pool -> classifier, and a Softmax if asked, with what each node reads and
+// writes noted as the builder gave it out.
+struct TinyClassifier {
+  struct Node {
+    std::string name;
+    Op op;
+    TensorId input, output;
+    int weights;  // a TensorId, or -1
+  };
+  GraphBuilder builder;
+  std::vector<Node> nodes;
+
+  explicit TinyClassifier(bool softmax) {
+    Random random(5);
+    const TensorId x = builder.Input("x", {1, 7, 7, 3}, ElementType::kF32);
+    Conv2DParams conv;
+    conv.window.kernel_h = conv.window.kernel_w = 3;
+    conv.window.stride_h = conv.window.stride_w = 2;
+    const TensorId stem_w = builder.ConstantF32("stem.w", {4, 3, 3, 3}, random.Floats(4 * 3 * 3 * 3, -1, 1));
+    const TensorId stem_b = builder.ConstantF32("stem.b", {4}, random.Floats(4, -1, 1));
+    const TensorId stem = builder.Conv2D("stem", x, stem_w, stem_b, conv);
+    const TensorId pool = builder.GlobalAveragePool("pool", stem);
+    const TensorId fc_w = builder.ConstantF32("fc.w", {5, 4}, random.Floats(5 * 4, -1, 1));
+    const TensorId fc_b = builder.ConstantF32("fc.b", {5}, random.Floats(5, -1, 1));
+    const TensorId fc = builder.FullyConnected("fc", pool, fc_w, fc_b, Activation::kNone);
+    nodes = {{"stem", Op::kConv2D, x, stem, static_cast<int>(stem_w)},
+             {"pool", Op::kGlobalAveragePool, stem, pool, -1},
+             {"fc", Op::kFullyConnected, pool, fc, static_cast<int>(fc_w)}};
+    TensorId output = fc;
+    if (softmax) {
+      output = builder.Softmax("prob", fc);
+      nodes.push_back({"prob", Op::kSoftmax, fc, output, -1});
+    }
+    builder.Output(output);
+  }
+};
+
+std::vector<int> Dims(const TensorView& view) { return std::vector<int>(view.dims, view.dims + view.rank); }
+
+// Checks that every AfterStep gets the view node(n) shows, with the arena data Prepare placed.
+class ViewChecker : public InvokeObserver {
+ public:
+  explicit ViewChecker(const Runtime& runtime) : runtime_(runtime) {}
+  void AfterStep(size_t node_index, const TensorView& output) override {
+    CHECK(output.data != nullptr);
+    CHECK(output.data == runtime_.node(node_index).output.data);
+    ++steps;
+  }
+  size_t steps = 0;
+
+ private:
+  const Runtime& runtime_;
+};
+
+TEST_CASE("node views name every node's op, input, weights and output without the model format") {
+  for (bool softmax : {false, true}) {
+    CAPTURE(softmax);
+    const TinyClassifier tiny(softmax);
+    std::vector<uint8_t> bytes;
+    REQUIRE(tiny.builder.Finish(&bytes).ok());
+    Runtime runtime;
+    REQUIRE(runtime.Load(bytes.data(), bytes.size()).ok());
+    REQUIRE(runtime.node_count() == tiny.nodes.size());
+    CHECK(runtime.outputs_probabilities() == softmax);
+    for (size_t n = 0; n < tiny.nodes.size(); ++n) {
+      const TinyClassifier::Node& want = tiny.nodes[n];
+      const NodeView& got = runtime.node(n);
+      CAPTURE(want.name);
+      CHECK(std::string(got.name) == want.name);
+      CHECK(got.op == want.op);
+      CHECK(Dims(got.input) == tiny.builder.shape(want.input));
+      CHECK(Dims(got.output) == tiny.builder.shape(want.output));
+      size_t elements = 1;
+      for (int d : tiny.builder.shape(want.output)) elements *= static_cast<size_t>(d);
+      CHECK(got.output.elements == elements);
+      CHECK(got.output.data == nullptr);  // before Prepare
+      if (want.weights >= 0) {
+        CHECK(Dims(got.weights) == tiny.builder.shape(static_cast<TensorId>(want.weights)));
+        CHECK(got.weights.data == nullptr);  // constants stay in the model
+      } else {
+        CHECK(got.weights.rank == 0);
+      }
+    }
+    AlignedBuffer arena;
+    size_t need = 0;
+    REQUIRE(runtime.MeasureArena(1, &need).ok());
+    REQUIRE(arena.Allocate(need).ok());
+    REQUIRE(runtime.Prepare(arena.data(), arena.size(), 1).ok());
+    CHECK(runtime.node(0).input.data == runtime.input().data);
+    CHECK(runtime.node(runtime.node_count() - 1).output.data == runtime.output().data);
+    const std::vector<float> x(runtime.input().elements, 0.5f);
+    REQUIRE(runtime.SetInput(x.data(), x.size()).ok());
+    ViewChecker checker(runtime);
+    REQUIRE(runtime.Invoke(&checker).ok());
+    CHECK(checker.steps == tiny.nodes.size());
+  }
+}
+
+TEST_CASE("node views of an int8 model show int8 convolutions and their int8 weights") {
+  ResidualNet net({});
+  std::vector<std::pair<float, float>> ranges;
+  std::pair<float, float> input_range;
+  net.Calibrate({net.RandomInput(1)}, &ranges, &input_range);
+  PreparedModel model(net.BuildInt8(ranges, input_range));
+  size_t convolutions = 0;
+  for (size_t n = 0; n < model.runtime.node_count(); ++n) {
+    const NodeView& node = model.runtime.node(n);
+    if (node.op != Op::kConv2D && node.op != Op::kFullyConnected) continue;
+    CAPTURE(node.name);
+    convolutions += node.op == Op::kConv2D;
+    CHECK(node.input.type == ElementType::kI8);
+    CHECK(node.weights.type == ElementType::kI8);
+    CHECK(node.weights.dims[0] == node.output.dims[node.output.rank - 1]);  // OHWI / [out, in]: out first
+  }
+  CHECK(convolutions > 0);
+  CHECK(model.runtime.node(0).op == Op::kQuantize);
+  CHECK_FALSE(model.runtime.outputs_probabilities());
+}
+
+TEST_CASE("every op has its own name") {
+  const Op ops[] = {Op::kConv2D,   Op::kAdd,        Op::kMaxPool2D, Op::kGlobalAveragePool, Op::kFullyConnected,
+                    Op::kQuantize, Op::kDequantize, Op::kSoftmax,   Op::kIm2Col};
+  std::set<std::string> names;
+  for (Op op : ops) names.insert(OpName(op));
+  CHECK(names.size() == std::size(ops));
+  CHECK(names.count("unknown") == 0);
+}
+
 TEST_CASE("an int8 input skips the quantize step and matches the float input it encodes") {
   ResidualNet net({});
   std::vector<std::pair<float, float>> ranges;
   std::pair<float, float> input_range;
   net.Calibrate({net.RandomInput(1)}, &ranges, &input_range);
   PreparedModel model(net.BuildInt8(ranges, input_range));
-  const TensorView quantized = model.runtime.node_output(0);
+  const TensorView quantized = model.runtime.node(0).output;
   REQUIRE(quantized.type == ElementType::kI8);
   Random random(3);
   const std::vector<int8_t> codes = random.Int8s(net.input_size());

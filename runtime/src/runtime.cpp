@@ -57,6 +57,50 @@ Span DataSpan(const schema::Tensor& tensor) {
 
 pthreadpool_t CreatePool(int threads) { return threads > 1 ? pthreadpool_create(threads) : nullptr; }
 
+// The verified model in bytes Load accepted (a size-prefixed flatbuffer).
+const schema::Model& ModelIn(const uint8_t* model_data) { return *schema::GetSizePrefixedModel(model_data); }
+
+Op OpOf(schema::Op op) {
+  switch (op) {
+    case schema::Op::Conv2D: return Op::kConv2D;
+    case schema::Op::Add: return Op::kAdd;
+    case schema::Op::MaxPool2D: return Op::kMaxPool2D;
+    case schema::Op::GlobalAveragePool: return Op::kGlobalAveragePool;
+    case schema::Op::FullyConnected: return Op::kFullyConnected;
+    case schema::Op::Quantize: return Op::kQuantize;
+    case schema::Op::Dequantize: return Op::kDequantize;
+    case schema::Op::Softmax: return Op::kSoftmax;
+    case schema::Op::Im2Col: return Op::kIm2Col;
+    case schema::Op::NONE: break;  // refused by CheckModel
+  }
+  return Op::kConv2D;
+}
+
+NodeView ViewOf(const schema::Node& node, const std::vector<TensorView>& tensors) {
+  NodeView view;
+  view.name = node.name() ? node.name()->c_str() : "";
+  view.op = OpOf(node.op_type());
+  view.input = tensors[node.inputs()->Get(0)];
+  if (view.op == Op::kConv2D || view.op == Op::kFullyConnected) {
+    view.weights = tensors[node.inputs()->Get(1)];
+    view.weights.scale = 1.0f;  // one scale per output channel, which a TensorView cannot show
+    view.weights.zero_point = 0;
+  }
+  view.output = tensors[node.outputs()->Get(0)];
+  return view;
+}
+
+Preprocessing PreprocessingOf(const schema::Metadata& metadata) {
+  Preprocessing preprocessing;
+  preprocessing.grayscale = metadata.color() == schema::ColorSpace::Grayscale;
+  if (const schema::Preprocess* preprocess = metadata.preprocess()) {
+    preprocessing.resize_shorter = preprocess->resize_shorter();
+    if (preprocess->mean()) preprocessing.mean.assign(preprocess->mean()->begin(), preprocess->mean()->end());
+    if (preprocess->std()) preprocessing.std.assign(preprocess->std()->begin(), preprocess->std()->end());
+  }
+  return preprocessing;
+}
+
 }  // namespace
 
 size_t ElementSize(ElementType type) { return type == ElementType::kI8 ? 1 : 4; }
@@ -66,6 +110,21 @@ const char* ElementTypeName(ElementType type) {
     case ElementType::kF32: return "f32";
     case ElementType::kI8: return "int8";
     case ElementType::kI32: return "int32";
+  }
+  return "unknown";
+}
+
+const char* OpName(Op op) {
+  switch (op) {
+    case Op::kConv2D: return "Conv2D";
+    case Op::kAdd: return "Add";
+    case Op::kMaxPool2D: return "MaxPool2D";
+    case Op::kGlobalAveragePool: return "GlobalAveragePool";
+    case Op::kFullyConnected: return "FullyConnected";
+    case Op::kQuantize: return "Quantize";
+    case Op::kDequantize: return "Dequantize";
+    case Op::kSoftmax: return "Softmax";
+    case Op::kIm2Col: return "Im2Col";
   }
   return "unknown";
 }
@@ -84,13 +143,10 @@ Runtime::Runtime() = default;
 
 Runtime::~Runtime() { Unprepare(); }
 
-size_t Runtime::node_count() const { return model_ ? model_->nodes()->size() : 0; }
-
 Status Runtime::Load(const void* model_data, size_t model_bytes) {
-  if (model_) return Status::Error("Load called twice: use one Runtime per model");
+  if (model_data_) return Status::Error("Load called twice: use one Runtime per model");
   const schema::Model* model = nullptr;
   RESQ_RETURN_IF_ERROR(CheckModel(model_data, model_bytes, &model));
-  model_ = model;
   model_data_ = static_cast<const uint8_t*>(model_data);
   model_bytes_ = model_bytes;
   for (const schema::Tensor* tensor : *model->tensors()) {
@@ -100,26 +156,25 @@ Status Runtime::Load(const void* model_data, size_t model_bytes) {
     weights_.begin = weights_.end == 0 ? data.begin : std::min(weights_.begin, data.begin);
     weights_.end = std::max(weights_.end, data.end);
   }
-  for (const schema::Node* node : *model->nodes()) node_outputs_.push_back(tensors_[node->outputs()->Get(0)]);
-  input_ = tensors_[model->inputs()->Get(0)];
-  for (uint32_t t : *model->outputs()) outputs_.push_back(tensors_[t]);
+  ViewNodes();
   activation_bytes_ = ActivationBytes(*model);
-  ReadMetadata(*model);
+  if (const schema::Metadata* metadata = model->metadata()) {
+    if (metadata->labels()) {
+      for (const flatbuffers::String* label : *metadata->labels()) labels_.push_back(label ? label->str() : "");
+    }
+    preprocessing_ = PreprocessingOf(*metadata);
+  }
   return Status::Ok();
 }
 
-void Runtime::ReadMetadata(const schema::Model& model) {
-  const schema::Metadata* metadata = model.metadata();
-  if (!metadata) return;
-  if (metadata->labels()) {
-    for (const flatbuffers::String* label : *metadata->labels()) labels_.push_back(label ? label->str() : "");
-  }
-  preprocessing_.grayscale = metadata->color() == schema::ColorSpace::Grayscale;
-  if (const schema::Preprocess* preprocess = metadata->preprocess()) {
-    preprocessing_.resize_shorter = preprocess->resize_shorter();
-    if (preprocess->mean()) preprocessing_.mean.assign(preprocess->mean()->begin(), preprocess->mean()->end());
-    if (preprocess->std()) preprocessing_.std.assign(preprocess->std()->begin(), preprocess->std()->end());
-  }
+// Node, input and output views from tensors_: after Load, and again once Prepare has placed the tensors.
+void Runtime::ViewNodes() {
+  const schema::Model& model = ModelIn(model_data_);
+  nodes_.clear();
+  for (const schema::Node* node : *model.nodes()) nodes_.push_back(ViewOf(*node, tensors_));
+  input_ = tensors_[model.inputs()->Get(0)];
+  outputs_.clear();
+  for (uint32_t t : *model.outputs()) outputs_.push_back(tensors_[t]);
 }
 
 Status Runtime::Load(const ModelFile& file) {
@@ -129,8 +184,9 @@ Status Runtime::Load(const ModelFile& file) {
 }
 
 Status Runtime::CreateStep(size_t node_index, uint8_t* activations, pthreadpool* pool, Step* step) {
-  const auto& tensors = *model_->tensors();
-  const schema::Node* node = model_->nodes()->Get(node_index);
+  const schema::Model& model = ModelIn(model_data_);
+  const auto& tensors = *model.tensors();
+  const schema::Node* node = model.nodes()->Get(node_index);
   OperatorArgs args;
   args.node = node;
   args.pool = pool;
@@ -157,8 +213,9 @@ Status Runtime::CreateStep(size_t node_index, uint8_t* activations, pthreadpool*
 
 void Runtime::ReleaseWeightPages(size_t node_index) const {
   if (!release_weight_pages_) return;
-  for (uint32_t t : *model_->nodes()->Get(node_index)->inputs()) {
-    const Span data = DataSpan(*model_->tensors()->Get(t));
+  const schema::Model& model = ModelIn(model_data_);
+  for (uint32_t t : *model.nodes()->Get(node_index)->inputs()) {
+    const Span data = DataSpan(*model.tensors()->Get(t));
     if (data.end > data.begin) ReleasePages(data.begin, data.end);
   }
 }
@@ -174,7 +231,7 @@ void Runtime::ReleasePages(uintptr_t begin, uintptr_t end) const {
 }
 
 Status Runtime::MeasureArena(int threads, size_t* arena_bytes) {
-  if (!model_) return Status::Error("MeasureArena before Load");
+  if (!model_data_) return Status::Error("MeasureArena before Load");
   if (threads < 1) return Status::Error("threads must be at least 1, got %d", threads);
   RESQ_RETURN_IF_ERROR(InitializeXnnpack());
   // Create every operator once for real, on the heap, and count what an arena would have held. Each is
@@ -207,7 +264,7 @@ Status Runtime::MeasureArena(int threads, size_t* arena_bytes) {
 
 Status Runtime::PrepareSteps(void* arena, size_t arena_bytes, int threads, bool* too_small) {
   *too_small = false;
-  if (!model_) return Status::Error("Prepare before Load");
+  if (!model_data_) return Status::Error("Prepare before Load");
   if (threads < 1) return Status::Error("threads must be at least 1, got %d", threads);
   if (reinterpret_cast<uintptr_t>(arena) % kArenaAlignment != 0) {
     return Status::Error("arena must be %zu-byte aligned", kArenaAlignment);
@@ -245,13 +302,12 @@ Status Runtime::PrepareSteps(void* arena, size_t arena_bytes, int threads, bool*
   }
   xnnpack_bytes_ = allocator_->used();
 
+  const schema::Model& model = ModelIn(model_data_);
   for (size_t t = 0; t < tensors_.size(); ++t) {
-    const schema::Tensor& tensor = *model_->tensors()->Get(t);
+    const schema::Tensor& tensor = *model.tensors()->Get(t);
     tensors_[t].data = IsConstant(tensor) ? nullptr : base + tensor.arena_offset();
   }
-  for (size_t n = 0; n < node_outputs_.size(); ++n) node_outputs_[n] = tensors_[model_->nodes()->Get(n)->outputs()->Get(0)];
-  input_ = tensors_[model_->inputs()->Get(0)];
-  for (size_t o = 0; o < outputs_.size(); ++o) outputs_[o] = tensors_[model_->outputs()->Get(o)];
+  ViewNodes();
   // Once more, all weights at once and after the last read of a table: a kernel that caches the file in
   // large folios maps a whole folio back on a fault in any of its pages (a later node's table or weights),
   // which brings back pages released above.
@@ -270,7 +326,7 @@ Status Runtime::Prepare(void* arena, size_t arena_bytes, int threads) {
 }
 
 Status Runtime::Prepare(int threads) {
-  if (!model_) return Status::Error("Prepare before Load");
+  if (!model_data_) return Status::Error("Prepare before Load");
   Unprepare();
   // Packed weights take about as many bytes as the model's (int8: plus int32 biases and float scales per
   // 8-channel block; f32: the same floats): twice the model plus 64 MiB of indirection buffers is ample,
@@ -332,8 +388,8 @@ Status Runtime::SetInput(const float* data, size_t elements) {
 Status Runtime::SetInput(const int8_t* data, size_t elements) {
   if (!prepared_) return Status::Error("SetInput before Prepare");
   // An f32 model input is quantized by node 0; an int8 input is written straight to that node's output.
-  const bool skips_quantize = input_.type == ElementType::kF32 && model_->nodes()->Get(0)->op_type() == schema::Op::Quantize;
-  const TensorView& target = skips_quantize ? node_outputs_[0] : input_;
+  const bool skips_quantize = input_.type == ElementType::kF32 && nodes_[0].op == Op::kQuantize;
+  const TensorView& target = skips_quantize ? nodes_[0].output : input_;
   if (target.type != ElementType::kI8) return Status::Error("model has no int8 input");
   if (elements != target.elements) {
     return Status::Error("input has %zu values, model expects %zu", elements, target.elements);
@@ -350,10 +406,10 @@ Status Runtime::Invoke(InvokeObserver* observer) {
     if (steps_[n].kind == StepKind::kIm2Col) {
       RunIm2Col(steps_[n].im2col, pool_);
     } else if (const Status status = backend::Run(steps_[n].operators, pool_); !status.ok()) {
-      const auto* name = model_->nodes()->Get(n)->name();
-      return Status::Error("node %zu '%s': %s", n, name ? name->c_str() : "?", status.message().c_str());
+      const char* name = nodes_[n].name[0] ? nodes_[n].name : "?";
+      return Status::Error("node %zu '%s': %s", n, name, status.message().c_str());
     }
-    if (observer) observer->AfterStep(n, node_outputs_[n]);
+    if (observer) observer->AfterStep(n, nodes_[n].output);
   }
   return Status::Ok();
 }

@@ -2,37 +2,32 @@
 
 #include <algorithm>
 
-#include "resq_generated.h"
-
 namespace resq {
 namespace {
 
-std::string Dims(const schema::Tensor& tensor) {
+std::string Dims(const TensorView& tensor) {
   std::string text;
-  for (int d : *tensor.shape()) text += (text.empty() ? "" : "x") + std::to_string(d);
+  for (int i = 0; i < tensor.rank; ++i) text += (text.empty() ? "" : "x") + std::to_string(tensor.dims[i]);
   return text;
 }
 
 }  // namespace
 
 std::vector<OpInfo> DescribeOps(const Runtime& runtime) {
-  const schema::Model& model = runtime.model();
   std::vector<OpInfo> ops;
-  for (const schema::Node* node : *model.nodes()) {
-    const schema::Tensor& in = *model.tensors()->Get(node->inputs()->Get(0));
-    const schema::Tensor& out = *model.tensors()->Get(node->outputs()->Get(0));
+  for (size_t n = 0; n < runtime.node_count(); ++n) {
+    const NodeView& node = runtime.node(n);
     OpInfo info;
-    info.name = node->name() ? node->name()->str() : "";
-    info.op = schema::EnumNameOp(node->op_type());
-    info.shape = Dims(in) + " -> " + Dims(out);
-    const double outputs = static_cast<double>(runtime.node_output(ops.size()).elements);
-    if (node->op_type() == schema::Op::Conv2D) {
-      // Each output value sums kernel_h * kernel_w * (input channels / groups) products.
-      const schema::Tensor& filter = *model.tensors()->Get(node->inputs()->Get(1));
-      info.macs = outputs * filter.shape()->Get(1) * filter.shape()->Get(2) * filter.shape()->Get(3);
-      if (in.type() == schema::ElementType::I8) info.op = "Conv2D qc8";
-    } else if (node->op_type() == schema::Op::FullyConnected) {
-      info.macs = outputs * in.shape()->Get(1);
+    info.name = node.name;
+    info.op = OpName(node.op);
+    info.shape = Dims(node.input) + " -> " + Dims(node.output);
+    const double outputs = static_cast<double>(node.output.elements);
+    if (node.op == Op::kConv2D) {
+      // Each output value sums kernel_h * kernel_w * (input channels / groups) products (OHWI filter).
+      info.macs = outputs * node.weights.dims[1] * node.weights.dims[2] * node.weights.dims[3];
+      if (node.input.type == ElementType::kI8) info.op = "Conv2D qc8";
+    } else if (node.op == Op::kFullyConnected) {
+      info.macs = outputs * node.input.dims[1];
     }
     ops.push_back(info);
   }

@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::copy(data, data + size, model.get());
   resq::Runtime runtime;
   if (!runtime.Load(model.get(), size).ok()) return 0;
-  if (runtime.model().arena_bytes() > kMaxFuzzArenaBytes) return 0;
+  if (resq::schema::GetSizePrefixedModel(model.get())->arena_bytes() > kMaxFuzzArenaBytes) return 0;
 
   size_t arena_bytes = 0;
   if (!runtime.MeasureArena(1, &arena_bytes).ok()) return 0;
@@ -70,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (runtime.SetInput(pixels.data(), pixels.size()).ok() && runtime.Invoke().ok()) (void)SumOutputs(runtime);
   }
   // An int8 input, or an f32 input whose first step is a Quantize that this skips.
-  const size_t int8_elements = runtime.node_output(0).elements;
+  const size_t int8_elements = runtime.node(0).output.elements;
   for (size_t elements : {input.elements, int8_elements}) {
     const std::vector<int8_t> codes(elements, 7);
     if (runtime.SetInput(codes.data(), codes.size()).ok() && runtime.Invoke().ok()) (void)SumOutputs(runtime);

@@ -1,5 +1,6 @@
-// The resq runtime: verifies a .resq model read in place and runs it with XNNPACK's operators
-// inside one caller-owned arena. Load -> MeasureArena -> Prepare (once) -> SetInput/Invoke (many times).
+// The resq runtime: verifies a .resq model read in place and runs it with XNNPACK's operators inside one arena.
+// Load -> Prepare(threads) (an arena the runtime maps itself, in one pass) or MeasureArena -> Prepare(arena)
+// (an arena the caller owns) -> SetInput/Invoke (many times, allocating nothing).
 #pragma once
 
 #include <cstddef>
@@ -9,33 +10,14 @@
 #include <vector>
 
 #include "resq/status.h"
+#include "resq/types.h"
 
 struct pthreadpool;
 
 namespace resq {
 
-namespace schema {
-struct Model;
-}
 class ArenaAllocator;
 class ModelFile;
-
-enum class ElementType { kF32 = 0, kI8 = 1, kI32 = 2 };
-
-constexpr int kMaxRank = 4;
-constexpr size_t kArenaAlignment = 64;
-
-// A read-only view of one tensor: its place in the arena (or null before Prepare) and how to read it.
-struct TensorView {
-  const char* name = "";
-  ElementType type = ElementType::kF32;
-  int rank = 0;
-  int dims[kMaxRank] = {0, 0, 0, 0};  // NHWC for images, [1, C] after pooling
-  size_t elements = 0;
-  float scale = 1.0f;   // int8: real = scale * (q - zero_point)
-  int zero_point = 0;
-  const void* data = nullptr;
-};
 
 // What resq-convert recorded about the pictures the model was trained on, to treat new ones the same way.
 struct Preprocessing {
@@ -67,6 +49,7 @@ class Runtime {
   // The same for a mapped file, and then every operator's weights, once XNNPACK has packed them into the
   // arena, give their pages back to the kernel (they are re-read from the file if ever touched again):
   // the file's weights and their packed copy are never resident together.
+  // file must outlive the Runtime: the Runtime reads its mapping in place, and the mapping ends with file.
   Status Load(const ModelFile& file);
 
   // Bytes of arena that Prepare needs with `threads` threads: the planned activations plus everything
@@ -99,11 +82,12 @@ class Runtime {
   const std::vector<std::string>& labels() const { return labels_; }
   const Preprocessing& preprocessing() const { return preprocessing_; }
 
-  // The verified model; valid after Load.
-  const schema::Model& model() const { return *model_; }
-  size_t node_count() const;
-  // Only while a Prepare'd runtime runs: the view of a node's output (for observers).
-  const TensorView& node_output(size_t node_index) const { return node_outputs_[node_index]; }
+  // The model's nodes in execution order; valid after Load. Their input and output data point into the
+  // arena after Prepare, and hold a node's values only while it runs (in AfterStep): the plan reuses bytes.
+  size_t node_count() const { return nodes_.size(); }
+  const NodeView& node(size_t node_index) const { return nodes_[node_index]; }
+  // True when the model ends in a Softmax: output() already holds class probabilities, not logits.
+  bool outputs_probabilities() const { return !nodes_.empty() && nodes_.back().op == Op::kSoftmax; }
   // Bytes XNNPACK placed in the arena during Prepare (packed weights and buffers).
   size_t xnnpack_bytes() const { return xnnpack_bytes_; }
   // Bytes of arena the prepared runtime uses: the planned activations plus xnnpack_bytes().
@@ -116,17 +100,16 @@ class Runtime {
   void ReleaseWeightPages(size_t node_index) const;
   void ReleasePages(uintptr_t begin, uintptr_t end) const;
   void Unprepare();
-  void ReadMetadata(const schema::Model& model);
+  void ViewNodes();
 
-  const schema::Model* model_ = nullptr;
-  const uint8_t* model_data_ = nullptr;
+  const uint8_t* model_data_ = nullptr;   // the verified model; null before Load
   size_t model_bytes_ = 0;
   bool release_weight_pages_ = false;     // the model is a file mapping (Load(ModelFile))
   struct {
     uintptr_t begin = 0, end = 0;
   } weights_;                             // from the first to the last byte of constant data
   std::vector<TensorView> tensors_;       // one per model tensor; data set by Prepare
-  std::vector<TensorView> node_outputs_;  // one per node: tensors_[node's output]
+  std::vector<NodeView> nodes_;           // one per node, from tensors_
   std::vector<Step> steps_;               // one per node; operators owned by the arena
   std::unique_ptr<ArenaAllocator> allocator_;
   void* owned_arena_ = nullptr;           // Prepare(threads) maps it; unmapped with the Runtime
@@ -141,9 +124,5 @@ class Runtime {
   size_t xnnpack_bytes_ = 0;
   bool prepared_ = false;
 };
-
-// Size and reading helpers shared by the tools.
-size_t ElementSize(ElementType type);
-const char* ElementTypeName(ElementType type);
 
 }  // namespace resq

@@ -18,7 +18,8 @@ class ArenaAllocator {
 
   // Bytes an arena needs for everything allocated so far (including per-block headers and alignment).
   size_t used() const { return used_; }
-  // True when an allocation did not fit; `needed()` tells how much would have.
+  // True when an allocation did not fit. used() still counts it, but not what the operators left uncreated
+  // after the failure would have taken: the whole size comes from Runtime::MeasureArena.
   bool overflowed() const { return overflowed_; }
   bool measuring() const { return base_ == nullptr; }
 

@@ -2,8 +2,6 @@
 
 #include <pthreadpool.h>
 
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -13,6 +11,7 @@
 #include "arena_allocator.h"
 #include "backend/backend.h"
 #include "im2col.h"
+#include "memory_pages.h"
 #include "model_check.h"
 #include "operators.h"
 #include "resq/buffer.h"
@@ -216,18 +215,8 @@ void Runtime::ReleaseWeightPages(size_t node_index) const {
   const schema::Model& model = ModelIn(model_data_);
   for (uint32_t t : *model.nodes()->Get(node_index)->inputs()) {
     const Span data = DataSpan(*model.tensors()->Get(t));
-    if (data.end > data.begin) ReleasePages(data.begin, data.end);
+    if (data.end > data.begin) ReleaseFilePages(model_data_, model_bytes_, data.begin, data.end);
   }
-}
-
-void Runtime::ReleasePages(uintptr_t begin, uintptr_t end) const {
-  // Whole pages around the span: a neighbour's bytes that share them are simply read again from the
-  // file when needed, since an unwritten private file mapping always reads the file.
-  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const uintptr_t model_begin = reinterpret_cast<uintptr_t>(model_data_);
-  const uintptr_t first = std::max(begin, model_begin) / page * page;
-  const uintptr_t last = (std::min(end, model_begin + model_bytes_) + page - 1) / page * page;
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 Status Runtime::MeasureArena(int threads, size_t* arena_bytes) {
@@ -311,7 +300,7 @@ Status Runtime::PrepareSteps(void* arena, size_t arena_bytes, int threads, bool*
   // Once more, all weights at once and after the last read of a table: a kernel that caches the file in
   // large folios maps a whole folio back on a fault in any of its pages (a later node's table or weights),
   // which brings back pages released above.
-  if (release_weight_pages_) ReleasePages(weights_.begin, weights_.end);
+  if (release_weight_pages_) ReleaseFilePages(model_data_, model_bytes_, weights_.begin, weights_.end);
   prepared_ = true;
   return Status::Ok();
 }
@@ -332,29 +321,26 @@ Status Runtime::Prepare(int threads) {
   // 8-channel block; f32: the same floats): twice the model plus 64 MiB of indirection buffers is ample,
   // and untouched pages of the reservation cost nothing. A model that needs more, or a system that will
   // not reserve that much (strict overcommit, a 32-bit address space), is measured first.
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  size_t reserve = AlignUp(activation_bytes_ + 2 * model_bytes_ + (size_t{64} << 20), page);
+  size_t reserve = RoundUpToPages(activation_bytes_ + 2 * model_bytes_ + (size_t{64} << 20));
   for (int attempt = 0; attempt < 2; ++attempt) {
-    void* arena = mmap(nullptr, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (arena == MAP_FAILED && attempt == 0) {
+    void* arena = ReserveArena(reserve);
+    if (!arena && attempt == 0) {
       RESQ_RETURN_IF_ERROR(MeasureArena(threads, &reserve));
-      reserve = AlignUp(reserve, page);
+      reserve = RoundUpToPages(reserve);
       continue;
     }
-    if (arena == MAP_FAILED) return Status::Error("cannot map an arena of %zu bytes: %s", reserve, std::strerror(errno));
+    if (!arena) return Status::Error("cannot map an arena of %zu bytes: %s", reserve, std::strerror(errno));
     bool too_small = false;
     const Status status = PrepareSteps(arena, reserve, threads, &too_small);
     if (status.ok()) {
-      const size_t used = AlignUp(arena_bytes(), page);
-      if (used < reserve) munmap(static_cast<uint8_t*>(arena) + used, reserve - used);
       owned_arena_ = arena;
-      owned_arena_bytes_ = std::min(used, reserve);
+      owned_arena_bytes_ = TrimArena(arena, reserve, arena_bytes());
       return status;
     }
-    munmap(arena, reserve);
+    UnmapArena(arena, reserve);
     if (!too_small) return status;
     RESQ_RETURN_IF_ERROR(MeasureArena(threads, &reserve));
-    reserve = AlignUp(reserve, page);
+    reserve = RoundUpToPages(reserve);
   }
   return Status::Error("the arena measured for this model was still too small");
 }
@@ -369,7 +355,7 @@ void Runtime::Unprepare() {
   if (pool_) pthreadpool_destroy(pool_);
   pool_ = nullptr;
   allocator_.reset();
-  if (owned_arena_) munmap(owned_arena_, owned_arena_bytes_);
+  UnmapArena(owned_arena_, owned_arena_bytes_);
   owned_arena_ = nullptr;
   owned_arena_bytes_ = 0;
 }

@@ -98,7 +98,6 @@ class Runtime {
   Status CreateStep(size_t node_index, uint8_t* activations, pthreadpool* pool, Step* step);
   Status PrepareSteps(void* arena, size_t arena_bytes, int threads, bool* too_small);
   void ReleaseWeightPages(size_t node_index) const;
-  void ReleasePages(uintptr_t begin, uintptr_t end) const;
   void Unprepare();
   void ViewNodes();
 

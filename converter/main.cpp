@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "convert.h"
+#include "guarded_main.h"
 #include "progress.h"
 
 namespace {
@@ -24,9 +25,7 @@ bool ParseInputSize(const std::string& text, int* height, int* width) {
   return true;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   using resq::convert::DataType;
   CLI::App app{"Convert an ONNX ResNet classifier into a .resq model (int8 by default)"};
   resq::convert::ConvertOptions o;
@@ -86,3 +85,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return resq::RunGuarded("resq-convert", Main, argc, argv); }

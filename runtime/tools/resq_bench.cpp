@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "alloc_counter.h"
+#include "guarded_main.h"
 #include "op_profile.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
@@ -214,9 +215,7 @@ void PrintJson(const Options& o, const Figures& f) {
   std::puts(json.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"Benchmark a .resq model: latency, memory, allocations, and a per-op profile"};
   Options options;
   app.add_option("model", options.model, "the .resq model")->required();
@@ -242,3 +241,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return resq::RunGuarded("resq-bench", Main, argc, argv); }

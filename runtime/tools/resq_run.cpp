@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "guarded_main.h"
 #include "npy.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
@@ -55,9 +56,7 @@ resq::Status Run(const std::string& model_path, const std::string& input_path, c
   return resq::WriteNpy(output_path, y);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"Run a .resq model on a batch of preprocessed inputs"};
   std::string model, input, output;
   int threads = 1;
@@ -74,3 +73,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return resq::RunGuarded("resq-run", Main, argc, argv); }

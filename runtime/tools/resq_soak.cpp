@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "guarded_main.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
 
@@ -72,9 +73,7 @@ resq::Status Soak(const Options& o, long* mismatches) {
   return resq::Status::Ok();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"Run a .resq model many times: outputs must repeat bit for bit, memory must stay flat"};
   Options options;
   app.add_option("model", options.model, "the .resq model")->required();
@@ -96,3 +95,7 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return resq::RunGuarded("resq-soak", Main, argc, argv); }

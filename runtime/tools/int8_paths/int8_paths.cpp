@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "guarded_main.h"
 #include "int8_conv_layers.h"
 #include "path_conv.h"
 #include "resq/buffer.h"
@@ -84,9 +85,7 @@ int MaxCodeDifference(const std::vector<ConvLayer>& layers, Path a, const std::v
   return worst;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Main(int argc, char** argv) {
   CLI::App app{"Time a model's int8 convolutions with XNNPACK's qc8, qs8 and qu8 paths"};
   std::string model_path;
   std::vector<std::string> path_names;
@@ -233,3 +232,7 @@ int main(int argc, char** argv) {
   if (pool) pthreadpool_destroy(pool);
   return 0;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { return resq::RunGuarded("resq-int8-paths", Main, argc, argv); }

@@ -80,18 +80,4 @@ Status WriteTemporaryThenRename(const std::string& path, const void* data, size_
 }
 
 }  // namespace
-
-Status ReadFile(const std::string& path, std::string* bytes) {
-  FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return Status::Error("cannot open '%s': %s", path.c_str(), std::strerror(errno));
-  bytes->clear();
-  char buffer[1 << 16];
-  size_t n;
-  while ((n = std::fread(buffer, 1, sizeof(buffer), file)) > 0) bytes->append(buffer, n);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed) return Status::Error("cannot read '%s'", path.c_str());
-  return Status::Ok();
-}
-
 }  // namespace resq::convert

@@ -13,7 +13,4 @@ namespace resq::convert {
 // SIGQUIT wait until the temporary file is renamed or removed.
 Status WriteFileAtomically(const std::string& path, const void* data, size_t size);
 
-// Reads a whole file into `bytes`.
-Status ReadFile(const std::string& path, std::string* bytes);
-
 }  // namespace resq::convert

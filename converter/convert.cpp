@@ -10,6 +10,7 @@
 
 #include "atomic_file.h"
 #include "calibrate.h"
+#include "input_file.h"
 #include "lower.h"
 #include "onnx_reader.h"
 #include "passes.h"
@@ -23,9 +24,14 @@
 namespace resq::convert {
 namespace {
 
+// The largest inputs read whole. Protobuf parses at most 2 GiB; no label file comes near 16 MiB (ImageNet-21k's
+// is 400 KB), which also bounds one read from a pipe or a device such as /dev/zero.
+constexpr size_t kMaxOnnxBytes = size_t{2} << 30;
+constexpr size_t kMaxLabelsBytes = size_t{16} << 20;
+
 Status ReadLabels(const std::string& path, std::vector<std::string>* labels) {
   std::string text;
-  RESQ_RETURN_IF_ERROR(ReadFile(path, &text));
+  RESQ_RETURN_IF_ERROR(ReadWholeFile(path, "labels file", NonRegularFiles::kReadWithCap, kMaxLabelsBytes, &text));
   labels->clear();
   size_t begin = 0;
   while (begin < text.size()) {
@@ -154,7 +160,7 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
   RESQ_RETURN_IF_ERROR(CheckOptions(o));
 
   std::string onnx_bytes;
-  RESQ_RETURN_IF_ERROR(ReadFile(o.onnx_path, &onnx_bytes));
+  RESQ_RETURN_IF_ERROR(ReadWholeFile(o.onnx_path, "ONNX model", NonRegularFiles::kRefuse, kMaxOnnxBytes, &onnx_bytes));
   std::string sha256;
   RESQ_RETURN_IF_ERROR(Sha256Hex(onnx_bytes, &sha256));
   Graph graph;

@@ -1,14 +1,12 @@
 #include "resq/buffer.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 
+#include "input_file.h"
 #include "resq/runtime.h"
 
 namespace resq {
@@ -18,22 +16,17 @@ ModelFile::~ModelFile() {
 }
 
 Status ModelFile::Open(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::Error("cannot open model '%s': %s", path.c_str(), std::strerror(errno));
-  struct stat info;
-  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    close(fd);
-    return Status::Error("model '%s' is not a regular file", path.c_str());
-  }
-  if (info.st_size == 0) {
-    close(fd);
-    return Status::Error("model '%s' is empty", path.c_str());
-  }
-  void* data = mmap(nullptr, static_cast<size_t>(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
+  // A model is mapped, so it must be a regular file: its size is what the verifier checks the model's own
+  // size prefix against. A FIFO or a device is refused before it is opened (input_file.h).
+  InputFile file;
+  RESQ_RETURN_IF_ERROR(file.Open(path, "model", NonRegularFiles::kRefuse));
+  if (file.remaining() == 0) return Status::Error("model '%s' is empty", path.c_str());
+  const size_t size = static_cast<size_t>(file.remaining());
+  if (size != file.remaining()) return Status::Error("model '%s' is too large for this machine", path.c_str());
+  void* data = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, file.fd(), 0);
   if (data == MAP_FAILED) return Status::Error("cannot map model '%s': %s", path.c_str(), std::strerror(errno));
   data_ = data;
-  size_ = static_cast<size_t>(info.st_size);
+  size_ = size;
   return Status::Ok();
 }
 

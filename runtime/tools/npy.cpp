@@ -1,9 +1,14 @@
 #include "npy.h"
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
+
+#include "input_file.h"
 
 namespace resq {
 namespace {
@@ -31,23 +36,24 @@ std::string DictValue(const std::string& header, const std::string& key) {
 }  // namespace
 
 Status ReadNpy(const std::string& path, NpyArray* array) {
-  File file(std::fopen(path.c_str(), "rb"));
-  if (!file) return Status::Error("cannot open '%s': %s", path.c_str(), std::strerror(errno));
+  // Every size the header claims is checked against the file's before anything is allocated for it.
+  InputFile file;
+  RESQ_RETURN_IF_ERROR(file.Open(path, ".npy file", NonRegularFiles::kRefuse));
   unsigned char magic[10];
-  if (std::fread(magic, 1, 10, file.get()) != 10 || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
+  if (file.remaining() < sizeof(magic) || !file.ReadExactly(magic, sizeof(magic), "header").ok() ||
+      std::memcmp(magic, "\x93NUMPY", 6) != 0) {
     return Status::Error("'%s' is not a .npy file", path.c_str());
   }
   size_t header_bytes = magic[8] | (magic[9] << 8);
   if (magic[6] >= 2) {  // version 2 and 3 have a 4-byte header length
     unsigned char more[2];
-    if (std::fread(more, 1, 2, file.get()) != 2) return Status::Error("'%s': truncated .npy header", path.c_str());
+    RESQ_RETURN_IF_ERROR(file.ReadExactly(more, 2, "header"));
     header_bytes |= (size_t{more[0]} << 16) | (size_t{more[1]} << 24);
   }
+  if (header_bytes > file.remaining()) return Status::Error("'%s': truncated .npy header", path.c_str());
   if (header_bytes > 1 << 20) return Status::Error("'%s': .npy header too large", path.c_str());
   std::string header(header_bytes, '\0');
-  if (std::fread(&header[0], 1, header_bytes, file.get()) != header_bytes) {
-    return Status::Error("'%s': truncated .npy header", path.c_str());
-  }
+  RESQ_RETURN_IF_ERROR(file.ReadExactly(&header[0], header_bytes, "header"));
   if (DictValue(header, "descr") != "'<f4'") {
     return Status::Error("'%s': expected float32 ('<f4'), found %s", path.c_str(), DictValue(header, "descr").c_str());
   }
@@ -55,30 +61,38 @@ Status ReadNpy(const std::string& path, NpyArray* array) {
     return Status::Error("'%s': Fortran-ordered arrays are not supported", path.c_str());
   }
   const std::string shape = DictValue(header, "shape");
-  array->shape.clear();
-  uint64_t count = 1;
+  std::vector<size_t> dims;
+  uint64_t bytes = sizeof(float);
   for (size_t i = 1; i + 1 < shape.size();) {
     char* end = nullptr;
+    errno = 0;
     const unsigned long long dim = std::strtoull(shape.c_str() + i, &end, 10);
     const size_t used = static_cast<size_t>(end - (shape.c_str() + i));
     if (used == 0) {
       ++i;
       continue;
     }
-    if (dim > (uint64_t{1} << 32) || (dim && count > (uint64_t{1} << 34) / dim)) {
-      return Status::Error("'%s': array too large", path.c_str());
+    // A product past 2^64 is the extreme of a lying header: the file can never hold it.
+    if (errno == ERANGE || dim != static_cast<size_t>(dim) || __builtin_mul_overflow(bytes, dim, &bytes)) {
+      return Status::Error("'%s': its shape %s claims more data than any file holds", path.c_str(), shape.c_str());
     }
-    array->shape.push_back(dim);
-    count *= dim;
+    dims.push_back(static_cast<size_t>(dim));
     i += used;
   }
-  if (array->shape.empty()) return Status::Error("'%s': cannot read the array's shape %s", path.c_str(), shape.c_str());
-  if (count > SIZE_MAX / sizeof(float)) return Status::Error("'%s': array too large for this machine", path.c_str());
-  array->values.resize(count);
-  if (std::fread(array->values.data(), sizeof(float), count, file.get()) != count) {
-    return Status::Error("'%s': holds fewer values than its shape says", path.c_str());
+  if (dims.empty()) return Status::Error("'%s': cannot read the array's shape %s", path.c_str(), shape.c_str());
+  RESQ_RETURN_IF_ERROR(file.CheckRemainingIs(bytes, ("shape " + shape + " of float32").c_str()));
+  const size_t count = static_cast<size_t>(bytes / sizeof(float));
+  if (bytes != static_cast<size_t>(bytes) || count > array->values.max_size()) {
+    return Status::Error("'%s': array too large for this machine", path.c_str());
   }
-  return Status::Ok();
+  try {
+    array->values.resize(count);
+  } catch (const std::bad_alloc&) {
+    array->values = std::vector<float>();
+    return Status::Error("out of memory reading '%s' (%s)", path.c_str(), ByteCount(bytes).c_str());
+  }
+  array->shape = dims;
+  return file.ReadExactly(array->values.data(), static_cast<size_t>(bytes), "data");
 }
 
 Status WriteNpy(const std::string& path, const NpyArray& array) {

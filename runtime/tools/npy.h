@@ -14,6 +14,8 @@ struct NpyArray {
   std::vector<float> values;
 };
 
+// `path` must be a regular file holding exactly the data its header's shape claims: checked before the
+// array is allocated (runtime/src/input_file.h).
 Status ReadNpy(const std::string& path, NpyArray* array);
 
 // Writes to a temporary file and renames it over `path`, so a failure never leaves a partial file.

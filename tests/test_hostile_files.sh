@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Files from outside, through resq-run and resq-convert (issue 13, finding 3): .npy files whose headers claim
+# 64 GiB, terabytes, or 3 GB from 6.4 KB; FIFOs and /dev/zero as a model, an array, labels or an ONNX model.
+# Every refused case must take one line on stderr, exit status 1 (not a signal), finish within 10 s under a
+# 512 MiB address-space limit (a Raspberry Pi Zero 2 W), and leave the input and output folders as they were.
+# Inputs are made here; no Python.
+#   test_hostile_files.sh BIN_DIR MODEL.onnx LABELS WORK_DIR
+set -uo pipefail
+bin=$1 onnx=$2 labels=$3 work=$4
+run=$bin/resq-run convert=$bin/resq-convert
+limit=$((512 << 20))
+command -v prlimit >/dev/null || { echo "skipped: no prlimit (util-linux)"; exit 77; }
+rm -rf "$work" && mkdir -p "$work/in" "$work/out" "$work/log"
+in=$work/in out=$work/out
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# npy FILE SHAPE DATA_BYTES: a float32 .npy header claiming SHAPE, followed by DATA_BYTES zero bytes.
+npy() {
+  local header="{'descr': '<f4', 'fortran_order': False, 'shape': $2, }"
+  local unpadded=$((10 + ${#header} + 1))
+  header+=$(printf '%*s' $(((64 - unpadded % 64) % 64)) '')$'\n'
+  {
+    printf '\x93NUMPY\x01\x00'
+    printf "\\x$(printf %02x $((${#header} & 255)))\\x$(printf %02x $((${#header} >> 8)))"
+    printf '%s' "$header"
+    head -c "$3" /dev/zero
+  } >"$1"
+}
+
+# What is on disk where the tools read and write: type, name, size and link target of every entry.
+snapshot() { (cd "$work" && find in out -printf '%y %p %s %l\n' | sort); }
+
+# refused NAME EXPECTED CMD...: CMD fails as described above, with EXPECTED in its one line.
+refused() {
+  local name=$1 expected=$2 status=0
+  shift 2
+  local before
+  before=$(snapshot)
+  timeout 10 prlimit --as=$limit "$@" >/dev/null 2>"$work/log/stderr" || status=$?
+  local err
+  err=$(cat "$work/log/stderr")
+  case $status in
+    0) fail "$name: succeeded" ;;
+    1) ;;
+    124) fail "$name: still running after 10 s (a hang)" ;;
+    *) fail "$name: exit status $status (above 128: killed by signal $((status - 128)))" ;;
+  esac
+  [[ $(wc -l <"$work/log/stderr") == 1 ]] || fail "$name: stderr is not one line: $err"
+  grep -qF -- "$expected" "$work/log/stderr" || fail "$name: expected '$expected', got '$err'"
+  [[ $(snapshot) == "$before" ]] || fail "$name: the files changed: $(diff <(echo "$before") <(snapshot) | tr '\n' ' ')"
+}
+
+# succeeds NAME CMD...: CMD exits 0 within 10 s under the same limit.
+succeeds() {
+  local name=$1 status=0
+  shift
+  timeout 10 prlimit --as=$limit "$@" >/dev/null 2>"$work/log/stderr" || status=$?
+  [[ $status == 0 ]] || fail "$name: exit status $status: $(cat "$work/log/stderr")"
+}
+
+"$convert" "$onnx" -o "$in/model.resq" --dtype float32 --mean 0.286 --std 0.353 --quiet || exit 1
+model=$in/model.resq
+stats=(--mean 0.286 --std 0.353 --quiet)
+npy "$in/x.npy" "(2, 1, 28, 28)" $((2 * 28 * 28 * 4))
+npy "$in/bomb.npy" "(16384, 1048576)" 0                      # 128 bytes claiming 64 GiB
+npy "$in/terabytes.npy" "(1048576, 1, 1024, 1024)" 0          # 4 TiB
+npy "$in/lying.npy" "(1000000, 1, 28, 28)" $((2 * 28 * 28 * 4)) # 6.4 KB claiming 3.1 GB
+[[ $(stat -c %s "$in/bomb.npy") == 128 ]] || fail "the bomb .npy is $(stat -c %s "$in/bomb.npy") bytes, not 128"
+mkfifo "$in/fifo"
+succeeds "a valid .npy (the test's own writer)" "$run" "$model" --input "$in/x.npy" --output "$out/y.npy"
+rm -f "$out/y.npy"
+
+# ---- sizes claimed before reading ----
+for tool in run convert; do
+  if [[ $tool == run ]]; then
+    reading=("$run" "$model" --output "$out/y.npy" --input)
+  else
+    reading=("$convert" "$onnx" -o "$out/m.resq" "${stats[@]}" --calib)
+  fi
+  refused "$tool: .npy claiming 64 GiB" "its shape (16384, 1048576) of float32 needs 68719476736" \
+    "${reading[@]}" "$in/bomb.npy"
+  refused "$tool: .npy claiming 4 TiB" "needs 4398046511104" "${reading[@]}" "$in/terabytes.npy"
+  refused "$tool: .npy lying about its shape" "holds 6272 bytes after its header, but its shape (1000000, 1, 28, 28)" \
+    "${reading[@]}" "$in/lying.npy"
+  refused "$tool: FIFO as .npy" ".npy file '$in/fifo' is a FIFO or pipe, not a regular file" "${reading[@]}" "$in/fifo"
+  refused "$tool: /dev/zero as .npy" "'/dev/zero' is a character device, not a regular file" "${reading[@]}" /dev/zero
+done
+refused "run: FIFO as model" "model '$in/fifo' is a FIFO or pipe, not a regular file" \
+  "$run" "$in/fifo" --input "$in/x.npy" --output "$out/y.npy"
+refused "run: /dev/zero as model" "model '/dev/zero' is a character device" \
+  "$run" /dev/zero --input "$in/x.npy" --output "$out/y.npy"
+refused "convert: FIFO as ONNX model" "ONNX model '$in/fifo' is a FIFO or pipe, not a regular file" \
+  "$convert" "$in/fifo" -o "$out/m.resq" --dtype float32 "${stats[@]}"
+refused "convert: /dev/zero as ONNX model" "ONNX model '/dev/zero' is a character device" \
+  "$convert" /dev/zero -o "$out/m.resq" --dtype float32 "${stats[@]}"
+# Labels may come from a pipe, read up to 16 MiB: a FIFO with no writer reads as empty, /dev/zero hits the cap.
+refused "convert: FIFO as --labels" "'$in/fifo' has 0 labels, the model has 10 outputs" \
+  "$convert" "$onnx" -o "$out/m.resq" --dtype float32 --labels "$in/fifo" "${stats[@]}"
+refused "convert: /dev/zero as --labels" "labels file '/dev/zero' holds more than the 16 MiB limit" \
+  "$convert" "$onnx" -o "$out/m.resq" --dtype float32 --labels /dev/zero "${stats[@]}"
+succeeds "convert: --labels from a pipe" \
+  "$convert" "$onnx" -o "$out/m.resq" --dtype float32 --labels <(cat "$labels") "${stats[@]}"
+[[ -f $out/m.resq ]] || fail "convert: --labels from a pipe wrote no model"
+rm -f "$out/m.resq"
+
+if [[ $failures -ne 0 ]]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "hostile files: every case refused in one line, bounded, nothing changed on disk"

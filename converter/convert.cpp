@@ -1,14 +1,11 @@
 #include "convert.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 
-#include "atomic_file.h"
+#include "atomic_output.h"
 #include "calibrate.h"
 #include "input_file.h"
 #include "lower.h"
@@ -121,15 +118,14 @@ Status CheckOptions(const ConvertOptions& o) {
   }
   if (o.threads < 1) return Status::Error("--threads must be at least 1");
   if ((o.input_height > 0) != (o.input_width > 0)) return Status::Error("--input-size needs both H and W");
-  // Fail before the long work if the output cannot be written at all.
-  std::filesystem::path dir = std::filesystem::path(o.output_path).parent_path();
-  if (dir.empty()) dir = ".";
-  if (access(dir.c_str(), W_OK) != 0) {
-    return Status::Error("cannot write '%s': directory '%s' does not exist or is not writable", o.output_path.c_str(),
-                         dir.c_str());
-  }
-  if (std::filesystem::is_directory(o.output_path)) {
-    return Status::Error("cannot write '%s': it is a directory", o.output_path.c_str());
+  // Fail before the long work if an output cannot be written at all, or if one would overwrite the other or
+  // the model itself.
+  RESQ_RETURN_IF_ERROR(CheckOutputPath(o.output_path));
+  RESQ_RETURN_IF_ERROR(CheckNotSameFile("-o", o.output_path, "the model", o.onnx_path));
+  if (!o.report_path.empty()) {
+    RESQ_RETURN_IF_ERROR(CheckOutputPath(o.report_path));
+    RESQ_RETURN_IF_ERROR(CheckNotSameFile("-o", o.output_path, "--report", o.report_path));
+    RESQ_RETURN_IF_ERROR(CheckNotSameFile("--report", o.report_path, "the model", o.onnx_path));
   }
   return Status::Ok();
 }
@@ -137,9 +133,9 @@ Status CheckOptions(const ConvertOptions& o) {
 // The report first, then the model: if the model cannot be written, the report goes too.
 Status WriteOutputs(const ConvertOptions& o, const std::vector<uint8_t>& model, const std::string& report_json) {
   if (!o.report_path.empty()) {
-    RESQ_RETURN_IF_ERROR(WriteFileAtomically(o.report_path, report_json.data(), report_json.size()));
+    RESQ_RETURN_IF_ERROR(WriteFileAtomically(o.report_path, {{report_json.data(), report_json.size()}}));
   }
-  const Status written = WriteFileAtomically(o.output_path, model.data(), model.size());
+  const Status written = WriteFileAtomically(o.output_path, {{model.data(), model.size()}});
   if (!written.ok() && !o.report_path.empty()) std::remove(o.report_path.c_str());
   return written;
 }

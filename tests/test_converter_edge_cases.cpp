@@ -3,9 +3,6 @@
 // with broken pictures. Each either fails with one exact line and writes nothing, or converts with a
 // reported warning into a model whose every scale, weight and bias is finite.
 #include <doctest/doctest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,7 +15,6 @@
 #include <tuple>
 #include <vector>
 
-#include "atomic_file.h"
 #include "npy.h"
 #include "preprocess.h"
 #include "range_histogram.h"
@@ -574,32 +570,6 @@ TEST_CASE("a calibration folder where no picture can be read is an error") {
   s.options.calibration_path = pictures;
   CheckFailsWith(
       s, "none of the 2 pictures in '" + pictures + "' can be read, the first: " + LoadError(pictures + "/a.jpg"));
-}
-
-TEST_CASE("Ctrl-C while the model is written leaves the whole new file or none, and no temporary file") {
-  const std::string dir = ScratchDir("edge_interrupted_write");
-  std::filesystem::create_directories(dir);
-  const std::string path = dir + "/model.resq";
-  const std::vector<char> model(size_t{96} << 20, 7);  // large enough that writing and fsync take a while
-  for (useconds_t delay : {0u, 2000u, 10000u, 30000u}) {
-    std::filesystem::remove(path);
-    const pid_t child = fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      signal(SIGINT, SIG_DFL);  // as in resq-convert, not doctest's crash reporter
-      _exit(convert::WriteFileAtomically(path, model.data(), model.size()).ok() ? 0 : 1);
-    }
-    usleep(delay);
-    kill(child, SIGINT);
-    int status = 0;
-    REQUIRE(waitpid(child, &status, 0) == child);
-    CHECK((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      INFO("SIGINT after " << delay << " us left " << entry.path());
-      CHECK(entry.path().filename() == "model.resq");
-      CHECK(entry.file_size() == model.size());
-    }
-  }
 }
 
 }  // namespace

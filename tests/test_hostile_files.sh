@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Files from outside, through resq-run and resq-convert (issue 13, finding 3): .npy files whose headers claim
-# 64 GiB, terabytes, or 3 GB from 6.4 KB; FIFOs and /dev/zero as a model, an array, labels or an ONNX model.
+# Files from outside and output paths, through resq-run and resq-convert (issue 13, findings 2 and 3):
+#   - .npy files whose headers claim 64 GiB, terabytes, or 3 GB from 6.4 KB; FIFOs, /dev/zero and device
+#     nodes as a model, an array, labels or an ONNX model;
+#   - outputs that are a device node (made with mknod here), a FIFO, a directory or a link to standard
+#     output; the same file for -o and --report, however spelt; symbolic links planted where the old fixed
+#     temporary names were; a temporary file a killed writer left.
 # Every refused case must take one line on stderr, exit status 1 (not a signal), finish within 10 s under a
 # 512 MiB address-space limit (a Raspberry Pi Zero 2 W), and leave the input and output folders as they were.
 # Inputs are made here; no Python.
@@ -104,8 +108,80 @@ succeeds "convert: --labels from a pipe" \
 [[ -f $out/m.resq ]] || fail "convert: --labels from a pipe wrote no model"
 rm -f "$out/m.resq"
 
+# ---- output paths ----
+if mknod "$out/null" c 1 3 2>/dev/null; then  # /dev/null's numbers, in the test's own folder
+  refused "run: a device node as --output" "cannot write '$out/null': it is a character device, not a regular file" \
+    "$run" "$model" --input "$in/x.npy" --output "$out/null"
+  refused "convert: a device node as -o" "cannot write '$out/null': it is a character device" \
+    "$convert" "$onnx" -o "$out/null" --dtype float32 "${stats[@]}"
+  refused "convert: a device node as --report" "cannot write '$out/null': it is a character device" \
+    "$convert" "$onnx" -o "$out/m.resq" --report "$out/null" --dtype float32 "${stats[@]}"
+  rm "$out/null"
+else
+  echo "note: mknod is not permitted here: the device-node cases are skipped"
+fi
+mkfifo "$out/fifo"
+refused "run: a FIFO as --output" "cannot write '$out/fifo': it is a FIFO or pipe, not a regular file" \
+  "$run" "$model" --input "$in/x.npy" --output "$out/fifo"
+refused "convert: a FIFO as -o" "cannot write '$out/fifo': it is a FIFO or pipe" \
+  "$convert" "$onnx" -o "$out/fifo" --dtype float32 "${stats[@]}"
+rm "$out/fifo"
+ln -s /proc/self/fd/1 "$out/stdout"  # what /dev/stdout is, in the test's own folder
+refused "run: a link to standard output as --output" "cannot write '$out/stdout': it is a symbolic link (to '/proc/self/fd/1')" \
+  "$run" "$model" --input "$in/x.npy" --output "$out/stdout"
+refused "convert: a link to standard output as -o" "it is a symbolic link" \
+  "$convert" "$onnx" -o "$out/stdout" --dtype float32 "${stats[@]}"
+rm "$out/stdout"
+mkdir "$out/dir"
+refused "run: a directory as --output" "cannot write '$out/dir': it is a directory" \
+  "$run" "$model" --input "$in/x.npy" --output "$out/dir"
+refused "run: a path ending in / as --output" "cannot write '$out/dir/': it names a directory" \
+  "$run" "$model" --input "$in/x.npy" --output "$out/dir/"
+rmdir "$out/dir"
+
+# -o and --report naming one file: as written, through '.' and '..', through a linked folder, a hard link.
+mkdir "$in/sub"
+ln -s ../out "$in/outlink"
+for report in "$out/m.resq" "$out/./m.resq" "$in/sub/../../out/m.resq" "$in/outlink/m.resq"; do
+  refused "convert: -o and --report '$report'" "are the same file" \
+    "$convert" "$onnx" -o "$out/m.resq" --report "$report" --dtype float32 "${stats[@]}"
+done
+echo "an older model" >"$out/old.resq"
+ln "$out/old.resq" "$in/hardlink.json"
+refused "convert: --report a hard link of -o" "are the same file" \
+  "$convert" "$onnx" -o "$out/old.resq" --report "$in/hardlink.json" --dtype float32 "${stats[@]}"
+cp "$onnx" "$in/source.onnx"
+refused "convert: -o the ONNX model itself" "are the same file" \
+  "$convert" "$in/source.onnx" -o "$in/source.onnx" --dtype float32 "${stats[@]}"
+rm "$out/old.resq" "$in/hardlink.json" "$in/outlink"
+
+# A symbolic link where resq-run's temporary file used to go (the fixed name y.npy.tmp) must not redirect the
+# write: the victim keeps its content, the link stays a link. The name is now unpredictable.
+echo "victim" >"$in/victim"
+ln -s "$in/victim" "$out/y.npy.tmp"
+succeeds "run: a link at the old temporary name" "$run" "$model" --input "$in/x.npy" --output "$out/y.npy"
+succeeds "convert: the same routine" "$convert" "$onnx" -o "$out/m.resq" --dtype float32 "${stats[@]}"
+echo victim | cmp -s - "$in/victim" || fail "a planted link redirected the write into the victim"
+[[ -L $out/y.npy.tmp ]] || fail "the planted link was replaced"
+[[ -f $out/y.npy && ! -L $out/y.npy && -f $out/m.resq ]] || fail "the outputs were not written as regular files"
+left=$(cd "$out" && ls -A | grep -v -x -e y.npy -e m.resq -e y.npy.tmp)
+[[ -z $left ]] || fail "files left next to the outputs: $left"
+
+# A temporary file a writer killed with SIGKILL left: removed by the next write once its writer is gone and
+# it is 10 minutes old; a young one, one of a running writer and one for another target stay.
+dead=$(sh -c 'echo $$')  # a pid that has just ended
+touch -d '-1 hour' "$out/.y.npy.resq-tmp.$dead.0123456789abcdef" "$out/.y.npy.resq-tmp.$$.0123456789abcdef" \
+  "$out/.m.resq.resq-tmp.$dead.0123456789abcdef"
+touch "$out/.y.npy.resq-tmp.$dead.fedcba9876543210"
+succeeds "run: over stale temporary files" "$run" "$model" --input "$in/x.npy" --output "$out/y.npy"
+[[ ! -e $out/.y.npy.resq-tmp.$dead.0123456789abcdef ]] || fail "a stale temporary file of a dead writer was kept"
+for kept in ".y.npy.resq-tmp.$$.0123456789abcdef" ".y.npy.resq-tmp.$dead.fedcba9876543210" \
+  ".m.resq.resq-tmp.$dead.0123456789abcdef"; do
+  [[ -e $out/$kept ]] || fail "$kept was removed: it is not stale, or not the target's"
+done
+
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"
   exit 1
 fi
-echo "hostile files: every case refused in one line, bounded, nothing changed on disk"
+echo "hostile files and output paths: every case refused in one line, bounded, nothing changed on disk"

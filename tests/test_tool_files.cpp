@@ -1,25 +1,33 @@
-// The files a tool reads and writes (issue 13): the one input policy (runtime/src/input_file.h) with the .npy
-// reader on top of it, and how a tool fails: one line, never an exception out of main (guarded_main.h). The
-// programs themselves are driven through the same cases by test_hostile_files.sh.
+// The files a tool reads and writes (issue 13): the one output routine (runtime/tools/atomic_output.h), the
+// one input policy (runtime/src/input_file.h) with the .npy reader on top of it, and how a tool fails: one
+// line, never an exception out of main (guarded_main.h). The programs themselves are driven through the same
+// cases by test_hostile_files.sh.
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <new>
+#include <regex>
+#include <set>
 #include <stdexcept>
 #include <string>
-#include <utility>
 #include <vector>
 
+#include "atomic_output.h"
 #include "guarded_main.h"
 #include "input_file.h"
 #include "npy.h"
@@ -49,6 +57,24 @@ struct Folder {
     fs::remove_all(path, ignored);
   }
   std::string operator/(const std::string& name) const { return path + "/" + name; }
+
+  // Every entry's name and type (links not followed), to prove a failed write changed nothing.
+  std::set<std::string> Entries() const {
+    std::set<std::string> entries;
+    for (const auto& entry : fs::directory_iterator(path)) {
+      entries.insert(entry.path().filename().string() + ":" +
+                     std::to_string(static_cast<int>(fs::symlink_status(entry.path()).type())));
+    }
+    return entries;
+  }
+  std::vector<std::string> Temporaries() const {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(path)) {
+      const std::string name = entry.path().filename().string();
+      if (name.find(".resq-tmp.") != std::string::npos) names.push_back(name);
+    }
+    return names;
+  }
 };
 
 std::string Contents(const std::string& path) {
@@ -58,6 +84,25 @@ std::string Contents(const std::string& path) {
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+Status Write(const std::string& path, const std::string& text) {
+  return WriteFileAtomically(path, {{text.data(), text.size()}});
+}
+
+void SetAge(const std::string& path, int seconds) {
+  const timespec now{std::time(nullptr) - seconds, 0};
+  const timespec times[2] = {now, now};
+  REQUIRE(utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+// A pid that no process has: a child that has exited and been reaped.
+pid_t DeadPid() {
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  return child;
 }
 
 // Runs `body` in a child process limited to 512 MiB of address space (a Raspberry Pi Zero 2 W): true when it
@@ -76,6 +121,228 @@ bool UnderMemoryLimit(Body body) {
   int status = 0;
   waitpid(child, &status, 0);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TEST_CASE("WriteFileAtomically writes the parts in order over a regular file, mode 0644, no temporary left") {
+  Folder folder("write");
+  const std::string path = folder / "out.bin";
+  WriteText(path, "old content");
+  chmod(path.c_str(), 0600);
+  const std::string a = "header;", b(100000, 'x');
+  REQUIRE(WriteFileAtomically(path, {{a.data(), a.size()}, {b.data(), b.size()}}).ok());
+  CHECK(Contents(path) == a + b);
+  struct stat info;
+  REQUIRE(stat(path.c_str(), &info) == 0);
+  CHECK((info.st_mode & 07777) == 0644);
+  CHECK(folder.Temporaries().empty());
+  CHECK(folder.Entries().size() == 1);
+}
+
+TEST_CASE("WriteFileAtomically refuses a target that is not a regular file, in one line, and leaves it") {
+  Folder folder("refuse");
+  WriteText(folder / "victim", "victim");
+  REQUIRE(mkfifo((folder / "fifo").c_str(), 0644) == 0);
+  fs::create_directory(folder / "dir");
+  fs::create_symlink(folder / "victim", folder / "link");
+  fs::create_symlink("/proc/self/fd/1", folder / "stdout");  // what /dev/stdout is
+  fs::create_symlink(folder / "nowhere", folder / "dangling");
+  const int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string sock_path = folder / "sock";
+  REQUIRE(sock_path.size() < sizeof(address.sun_path));
+  std::strcpy(address.sun_path, sock_path.c_str());
+  REQUIRE(bind(sock, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0);
+  const bool has_device = mknod((folder / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0;
+  if (!has_device) MESSAGE("mknod is not permitted here: the device-node case is skipped");
+
+  struct Case {
+    std::string name, message;
+  };
+  std::vector<Case> cases = {
+      {"fifo", "it is a FIFO or pipe, not a regular file"},
+      {"dir", "it is a directory, not a regular file"},
+      {"dir/", "it names a directory"},
+      {"sock", "it is a socket, not a regular file"},
+      {"link", "it is a symbolic link (to '" + (folder / "victim") + "')"},
+      {"stdout", "it is a symbolic link (to '/proc/self/fd/1'); resq replaces only a regular file"},
+      {"dangling", "it is a symbolic link"},
+      {"missing/out.bin", "directory '" + (folder / "missing") + "' does not exist or is not writable"},
+  };
+  if (has_device) cases.push_back({"null", "it is a character device, not a regular file"});
+  const std::set<std::string> before = folder.Entries();
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const std::string path = folder / c.name;
+    const Status checked = CheckOutputPath(path);
+    const Status written = Write(path, "new content");
+    CHECK(checked.message().rfind("cannot write '" + path + "': ", 0) == 0);
+    CHECK(written.message().find(c.message) != std::string::npos);
+    CHECK(checked.message() == written.message());
+    CHECK(written.message().find('\n') == std::string::npos);
+    CHECK(folder.Entries() == before);
+  }
+  CHECK(Contents(folder / "victim") == "victim");
+  close(sock);
+}
+
+TEST_CASE("a link at a temporary name cannot redirect the write: the name is new, random, created exclusively") {
+  Folder folder("planted_links");
+  WriteText(folder / "victim", "victim");
+  // resq-run's old fixed name and the converter's old pattern, and links under the new prefix.
+  for (const char* name : {"out.npy.tmp", "out.npy.tmp.AAAAAA", ".out.npy.resq-tmp.1.0000000000000000"}) {
+    fs::create_symlink(folder / "victim", folder / name);
+  }
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(Write(folder / "out.npy", "output " + std::to_string(i)).ok());
+    CHECK(Contents(folder / "out.npy") == "output " + std::to_string(i));
+  }
+  CHECK(Contents(folder / "victim") == "victim");
+  CHECK(fs::is_symlink(folder / "out.npy.tmp"));
+  CHECK_FALSE(fs::is_symlink(folder / "out.npy"));
+  CHECK(folder.Entries().size() == 5);
+}
+
+TEST_CASE("a writer killed by SIGKILL leaves a temporary file; the next write removes it once it is stale") {
+  Folder folder("killed");
+  const std::string path = folder / "model.resq";
+  const std::string big(size_t{64} << 20, 'k');  // long enough to be killed while writing
+  std::string left;
+  pid_t writer = 0;
+  for (useconds_t delay : {2000u, 5000u, 10000u, 20000u, 1000u, 40000u}) {
+    writer = fork();
+    REQUIRE(writer >= 0);
+    if (writer == 0) _exit(Write(path, big).ok() ? 0 : 1);
+    usleep(delay);
+    kill(writer, SIGKILL);
+    waitpid(writer, nullptr, 0);
+    if (!folder.Temporaries().empty()) {
+      left = folder.Temporaries()[0];
+      break;
+    }
+  }
+  if (left.empty()) {
+    MESSAGE("no kill landed inside the write: made the temporary file by hand");
+    writer = DeadPid();
+    left = ".model.resq.resq-tmp." + std::to_string(writer) + ".0123456789abcdef";
+    WriteText(folder / left, "partial");
+  }
+  CHECK(std::regex_match(left, std::regex("\\.model\\.resq\\.resq-tmp\\.[0-9]+\\.[0-9a-f]{16}")));
+  CHECK(left.find("." + std::to_string(writer) + ".") != std::string::npos);
+
+  // Files that look stale but are not, or are not this target's, or not ours: all stay.
+  const std::string live = ".model.resq.resq-tmp." + std::to_string(getpid()) + ".0123456789abcdef";
+  const std::string dead = std::to_string(DeadPid());
+  const std::vector<std::string> kept = {
+      live,                                                  // its writer runs
+      ".other.resq.resq-tmp." + dead + ".0123456789abcdef",  // another target
+      ".model.resq.resq-tmp." + dead + ".0123456789abcde",   // not the pattern
+      ".model.resq.resq-tmp." + dead + ".0123456789abcdeF",  // not the pattern
+      "model.resq.tmp",                                      // the old fixed name
+  };
+  for (const std::string& name : kept) {
+    WriteText(folder / name, "not stale");
+    SetAge(folder / name, 3600);
+  }
+  const std::string link = ".model.resq.resq-tmp." + dead + ".aaaaaaaaaaaaaaaa";  // a link is never ours
+  fs::create_symlink(folder / "model.resq.tmp", folder / link);
+  SetAge(folder / link, 3600);
+  const std::string others = ".model.resq.resq-tmp." + dead + ".bbbbbbbbbbbbbbbb";  // another user's
+  WriteText(folder / others, "someone else's");
+  SetAge(folder / others, 3600);
+  const bool chowned = chown((folder / others).c_str(), geteuid() + 1, static_cast<gid_t>(-1)) == 0;
+
+  REQUIRE(Write(path, "young").ok());
+  CHECK(fs::exists(folder / left));  // not 10 minutes old yet
+  SetAge(folder / left, 11 * 60);
+  REQUIRE(Write(path, "stale").ok());
+  CHECK_FALSE(fs::exists(folder / left));
+  CHECK(Contents(path) == "stale");
+  for (const std::string& name : kept) CHECK_MESSAGE(fs::exists(folder / name), name);
+  CHECK(fs::is_symlink(folder / link));
+  if (chowned) CHECK(fs::exists(folder / others));
+}
+
+TEST_CASE("two writers of one file at once: every reader sees one whole version, no temporary is shared") {
+  Folder folder("concurrent");
+  const std::string path = folder / "out.npy";
+  REQUIRE(Write(path, std::string(1 << 20, 'a')).ok());
+  std::vector<pid_t> writers;
+  for (char fill : {'a', 'b'}) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      const std::string content(1 << 20, fill);
+      for (int i = 0; i < 30; ++i) {
+        if (!Write(path, content).ok()) _exit(1);
+      }
+      _exit(0);
+    }
+    writers.push_back(child);
+  }
+  int torn = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::string seen = Contents(path);
+    if (seen.size() != (1 << 20) || seen.find_first_not_of(seen[0]) != std::string::npos) ++torn;
+  }
+  for (pid_t child : writers) {
+    int status = 0;
+    waitpid(child, &status, 0);
+    CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  }
+  CHECK(torn == 0);
+  CHECK(folder.Temporaries().empty());
+}
+
+TEST_CASE("Ctrl-C while a file is written leaves the whole new file or none, and no temporary file") {
+  Folder folder("interrupted");
+  const std::string path = folder / "model.resq";
+  const std::string model(size_t{96} << 20, 7);  // large enough that writing and fsync take a while
+  for (useconds_t delay : {0u, 2000u, 10000u, 30000u}) {
+    fs::remove(path);
+    // SIGINT is held until the child has the tools' default action instead of doctest's crash reporter.
+    sigset_t interrupt, previous;
+    sigemptyset(&interrupt);
+    sigaddset(&interrupt, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &interrupt, &previous);
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      signal(SIGINT, SIG_DFL);
+      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+      _exit(Write(path, model).ok() ? 0 : 1);
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    usleep(delay);
+    kill(child, SIGINT);
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
+    for (const auto& entry : fs::directory_iterator(folder.path)) {
+      INFO("SIGINT after " << delay << " us left " << entry.path());
+      CHECK(entry.path().filename() == "model.resq");
+      CHECK(entry.file_size() == model.size());
+    }
+  }
+}
+
+TEST_CASE("CheckNotSameFile sees one file through every spelling, linked folders and hard links") {
+  Folder folder("same_file");
+  fs::create_directories(folder / "sub");
+  fs::create_directory_symlink(folder.path, folder / "again");
+  WriteText(folder / "model.resq", "model");
+  fs::create_hard_link(folder / "model.resq", folder / "sub/hard.json");
+  const std::string a = folder / "model.resq";
+  for (const std::string& b : {a, folder / "./model.resq", folder / "sub/../model.resq", folder / "again/model.resq",
+                               folder / "sub/hard.json"}) {
+    INFO(b);
+    const Status same = CheckNotSameFile("-o", a, "--report", b);
+    CHECK(same.message() == "-o '" + a + "' and --report '" + b + "' are the same file");
+  }
+  // Not yet written, still the same name in the same folder.
+  CHECK_FALSE(CheckNotSameFile("-o", folder / "new.resq", "--report", folder / "again/new.resq").ok());
+  CHECK(CheckNotSameFile("-o", a, "--report", folder / "report.json").ok());
+  CHECK(CheckNotSameFile("-o", a, "--report", folder / "sub/model.resq").ok());
 }
 
 TEST_CASE("input files: a FIFO is never waited for, devices are refused or read up to the cap") {

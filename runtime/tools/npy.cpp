@@ -2,21 +2,15 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <new>
 
+#include "atomic_output.h"
 #include "input_file.h"
 
 namespace resq {
 namespace {
-
-struct FileCloser {
-  void operator()(FILE* file) const { std::fclose(file); }
-};
-using File = std::unique_ptr<FILE, FileCloser>;
 
 // The value of `key` in the header dict, e.g. 'descr': '<f4' -> "'<f4'".
 std::string DictValue(const std::string& header, const std::string& key) {
@@ -105,20 +99,11 @@ Status WriteNpy(const std::string& path, const NpyArray& array) {
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
 
-  const std::string temporary = path + ".tmp";
-  File file(std::fopen(temporary.c_str(), "wb"));
-  if (!file) return Status::Error("cannot write '%s': %s", temporary.c_str(), std::strerror(errno));
   const unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size() & 0xff),
                                       static_cast<unsigned char>(header.size() >> 8)};
-  bool ok = std::fwrite(preamble, 1, 10, file.get()) == 10 &&
-            std::fwrite(header.data(), 1, header.size(), file.get()) == header.size() &&
-            std::fwrite(array.values.data(), sizeof(float), array.values.size(), file.get()) == array.values.size();
-  ok = std::fclose(file.release()) == 0 && ok;
-  if (!ok || std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    return Status::Error("cannot write '%s': %s", path.c_str(), std::strerror(errno));
-  }
-  return Status::Ok();
+  return WriteFileAtomically(path, {{preamble, sizeof(preamble)},
+                                    {header.data(), header.size()},
+                                    {array.values.data(), array.values.size() * sizeof(float)}});
 }
 
 }  // namespace resq

@@ -18,7 +18,7 @@ struct NpyArray {
 // array is allocated (runtime/src/input_file.h).
 Status ReadNpy(const std::string& path, NpyArray* array);
 
-// Writes to a temporary file and renames it over `path`, so a failure never leaves a partial file.
+// Written with WriteFileAtomically (atomic_output.h): a failure never leaves a partial file.
 Status WriteNpy(const std::string& path, const NpyArray& array);
 
 }  // namespace resq

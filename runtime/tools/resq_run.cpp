@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "atomic_output.h"
 #include "guarded_main.h"
 #include "npy.h"
 #include "resq/buffer.h"
@@ -15,6 +16,7 @@ namespace {
 
 resq::Status Run(const std::string& model_path, const std::string& input_path, const std::string& output_path,
                  int threads) {
+  RESQ_RETURN_IF_ERROR(resq::CheckOutputPath(output_path));  // before the work, not after it
   resq::ModelFile file;
   RESQ_RETURN_IF_ERROR(file.Open(model_path));
   resq::Runtime runtime;

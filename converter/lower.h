@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "graph_builder.h"
 #include "graph_ir.h"
 #include "quantization_plan.h"
-#include "graph_builder.h"
 #include "resq/status.h"
 
 namespace resq::convert {

@@ -15,7 +15,8 @@ namespace {
 // The margins keep float rounding from landing exactly on a bound.
 constexpr backend::RequantizationLimits kLimits = backend::kPortableLimits;
 constexpr double kMaxRatio = kLimits.conv_ratio_below * 0.999;
-static_assert(kLimits.add_ratio_below == kLimits.conv_ratio_below && kLimits.pool_ratio_below == kLimits.conv_ratio_below,
+static_assert(kLimits.add_ratio_below == kLimits.conv_ratio_below &&
+                  kLimits.pool_ratio_below == kLimits.conv_ratio_below,
               "FitOutputScale uses one upper bound for every op");
 constexpr double kAddMinRatio = kLimits.add_ratio_at_least * 1.001;
 constexpr double kPoolMinRatio = kLimits.pool_ratio_at_least * 1.001;

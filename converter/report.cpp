@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <limits>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "model_runner.h"

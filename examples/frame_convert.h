@@ -70,9 +70,9 @@ class FrameConverter {
   bool mjpeg_ = false;
   InputSpec spec_;
   AxisPlan x_, y_;
-  std::vector<uint8_t> row_;    // one frame row, colour-converted, columns x_.first..x_.end
-  std::vector<float> columns_;  // every row the vertical taps read, already resized horizontally
-  Image decoded_;               // MJPEG only
+  std::vector<uint8_t> row_;          // one frame row, colour-converted, columns x_.first..x_.end
+  std::vector<float> columns_;        // every row the vertical taps read, already resized horizontally
+  Image decoded_;                     // MJPEG only
   std::vector<uint8_t> with_tables_;  // MJPEG frames that came without Huffman tables, with the standard ones
 };
 

@@ -3,14 +3,12 @@
 // top-K classes with their probabilities and the inference time. An image that cannot be read is reported
 // on stderr and makes the exit status 1; the other images still run.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "classifier.h"
 #include "preprocess.h"

@@ -49,7 +49,8 @@ std::vector<Acc> ConvolutionSums(const ConvGeometry& g, Term term) {
             const int ix = ox * g.window.stride_w - g.window.pad_left + kx * g.window.dilation_w;
             if (ix < 0 || ix >= g.width) continue;
             for (int ic = 0; ic < group_in; ++ic) {
-              const size_t input_index = (static_cast<size_t>(iy) * g.width + ix) * g.in_channels + group * group_in + ic;
+              const size_t input_index =
+                  (static_cast<size_t>(iy) * g.width + ix) * g.in_channels + group * group_in + ic;
               const size_t filter_index =
                   ((static_cast<size_t>(oc) * g.window.kernel_h + ky) * g.window.kernel_w + kx) * group_in + ic;
               acc += term(input_index, filter_index);

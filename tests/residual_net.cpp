@@ -118,9 +118,9 @@ GraphBuilder ResidualNet::BuildFloat() const {
       case Layer::kMaxPool: out.push_back(b.MaxPool2D(name, in(layer, 0), MaxPool2x2())); break;
       case Layer::kGap: out.push_back(b.GlobalAveragePool(name, in(layer, 0))); break;
       case Layer::kFc:
-        out.push_back(b.FullyConnected(name, in(layer, 0),
-                                       b.ConstantF32(name + "/w", {layer.out_channels, in_channels}, layer.weights),
-                                       b.ConstantF32(name + "/b", {layer.out_channels}, layer.bias), Activation::kNone));
+        out.push_back(b.FullyConnected(
+            name, in(layer, 0), b.ConstantF32(name + "/w", {layer.out_channels, in_channels}, layer.weights),
+            b.ConstantF32(name + "/b", {layer.out_channels}, layer.bias), Activation::kNone));
         break;
     }
   }
@@ -153,10 +153,12 @@ GraphBuilder ResidualNet::BuildInt8(const std::vector<std::pair<float, float>>& 
         std::vector<int32_t> bias(layer.out_channels);
         for (int oc = 0; oc < layer.out_channels; ++oc) {
           float max_abs = 1e-8f;
-          for (size_t i = 0; i < per_channel; ++i) max_abs = std::max(max_abs, std::fabs(layer.weights[oc * per_channel + i]));
+          for (size_t i = 0; i < per_channel; ++i)
+            max_abs = std::max(max_abs, std::fabs(layer.weights[oc * per_channel + i]));
           filter_scales[oc] = max_abs / 127.0f;
           for (size_t i = 0; i < per_channel; ++i) {
-            w[oc * per_channel + i] = static_cast<int8_t>(std::lround(layer.weights[oc * per_channel + i] / filter_scales[oc]));
+            w[oc * per_channel + i] =
+                static_cast<int8_t>(std::lround(layer.weights[oc * per_channel + i] / filter_scales[oc]));
           }
           bias[oc] = static_cast<int32_t>(std::lround(layer.bias[oc] / (in_scale(layer) * filter_scales[oc])));
         }

@@ -5,8 +5,8 @@
 #include <random>
 #include <vector>
 
-#include "resq/buffer.h"
 #include "graph_builder.h"
+#include "resq/buffer.h"
 #include "resq/runtime.h"
 
 namespace resq::test {

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "npy.h"
@@ -361,9 +360,9 @@ TEST_CASE("the --report JSON reads back with quotes, backslashes, newlines and n
   const std::string text = convert::ReportJson(facts, &report);
   INFO(text);
   const nlohmann::ordered_json json = nlohmann::ordered_json::parse(text);
-  CHECK(KeysOf(json) == std::vector<std::string>{"source", "source_sha256", "output", "dtype", "model_bytes",
-                                                 "seconds", "warnings", "calibration", "range_method",
-                                                 "scale_adjustments", "layers", "layer_inputs", "output_accuracy"});
+  CHECK(KeysOf(json) == std::vector<std::string>{"source", "source_sha256", "output", "dtype", "model_bytes", "seconds",
+                                                 "warnings", "calibration", "range_method", "scale_adjustments",
+                                                 "layers", "layer_inputs", "output_accuracy"});
   CHECK(json["source"] == facts.source);
   CHECK(json["source_sha256"] == facts.source_sha256);
   CHECK(json["output"] == facts.output);

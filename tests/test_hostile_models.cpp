@@ -6,8 +6,8 @@
 #include <functional>
 #include <limits>
 
-#include "resq_generated.h"
 #include "residual_net.h"
+#include "resq_generated.h"
 #include "support.h"
 
 namespace resq::test {
@@ -65,8 +65,9 @@ std::vector<uint8_t> GatheredStemBytes() {
   window.stride_h = window.stride_w = 2;
   window.pad_top = window.pad_left = window.pad_bottom = window.pad_right = 1;
   const TensorId rows = b.Im2Col("stem/im2col", x, window);
-  const TensorId y = b.Conv2D("stem", rows, b.ConstantI8("w", {4, 1, 1, 27}, std::vector<int8_t>(4 * 27, 1), {0.01f, 0.01f, 0.01f, 0.01f}),
-                              b.ConstantI32("b", {4}, {0, 0, 0, 0}), Conv2DParams(), Quantization{{0.1f}, 0});
+  const TensorId y = b.Conv2D(
+      "stem", rows, b.ConstantI8("w", {4, 1, 1, 27}, std::vector<int8_t>(4 * 27, 1), {0.01f, 0.01f, 0.01f, 0.01f}),
+      b.ConstantI32("b", {4}, {0, 0, 0, 0}), Conv2DParams(), Quantization{{0.1f}, 0});
   b.Output(y);
   std::vector<uint8_t> bytes;
   REQUIRE(b.Finish(&bytes).ok());
@@ -110,14 +111,15 @@ TEST_CASE("an arena offset or arena size off the 64-byte grid the planner keeps"
 
 TEST_CASE("two live tensors that overlap") {
   // The stem's output stays alive until the first residual add, while layer1 and layer2 are computed.
-  const std::string error = LoadEdited(false, [](ModelT& m) {
-    TensorNamed(m, "layer2").arena_offset = TensorNamed(m, "layer0").arena_offset;
-  });
+  const std::string error = LoadEdited(
+      false, [](ModelT& m) { TensorNamed(m, "layer2").arena_offset = TensorNamed(m, "layer0").arena_offset; });
   CHECK(Contains(error, "memory plan: tensors 'layer0' and 'layer2' are alive together but overlap in the arena"));
 }
 
 TEST_CASE("a shape whose byte size overflows") {
-  const std::string error = LoadEdited(false, [](ModelT& m) { TensorNamed(m, "layer1").shape = {1, 1 << 20, 1 << 20, 8}; });
+  const std::string error = LoadEdited(false, [](ModelT& m) {
+    TensorNamed(m, "layer1").shape = {1, 1 << 20, 1 << 20, 8};
+  });
   CHECK(Contains(error, "'layer1': more than 2147483648 elements"));
   const std::string huge = LoadEdited(false, [](ModelT& m) { TensorNamed(m, "layer1").shape = {1, 1 << 30, 1, 8}; });
   CHECK(Contains(huge, "'layer1': dimension 1073741824 is outside 1..1048576"));
@@ -184,7 +186,8 @@ TEST_CASE("zero points out of range") {
 
 TEST_CASE("a graph with a cycle") {
   // layer1 reads layer2, which is computed from layer1.
-  const std::string error = LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").inputs[0] = IndexOf(m, "layer2"); });
+  const std::string error =
+      LoadEdited(false, [](ModelT& m) { NodeNamed(m, "layer1").inputs[0] = IndexOf(m, "layer2"); });
   CHECK(Contains(error, "node 1 'layer1': reads tensor 'layer2', which depends on this node's own output (cycle)"));
 }
 

@@ -91,7 +91,8 @@ TEST_CASE("random byte flips are rejected or run safely") {
     }
     // Most bytes of a small model are weights, where a flip yields another valid model; the rest must be
     // caught. Make sure the rejection path is exercised at all.
-    MESSAGE(std::string(quantized ? "int8" : "float") << " model: " << rejected << " of " << trials << " flipped models rejected");
+    MESSAGE(std::string(quantized ? "int8" : "float")
+            << " model: " << rejected << " of " << trials << " flipped models rejected");
     CHECK(rejected > 0);
   }
 }

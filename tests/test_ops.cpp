@@ -34,8 +34,14 @@ Quantization Per(float scale, int zero_point) { return Quantization{{scale}, zer
 
 class ConvTester {
  public:
-  ConvTester& input(int h, int w, int c) { g_.height = h, g_.width = w, g_.in_channels = c; return *this; }
-  ConvTester& output_channels(int c) { g_.out_channels = c; return *this; }
+  ConvTester& input(int h, int w, int c) {
+    g_.height = h, g_.width = w, g_.in_channels = c;
+    return *this;
+  }
+  ConvTester& output_channels(int c) {
+    g_.out_channels = c;
+    return *this;
+  }
   ConvTester& kernel(int kh, int kw) {
     g_.window.kernel_h = kh, g_.window.kernel_w = kw;
     return *this;
@@ -53,12 +59,24 @@ class ConvTester {
     return *this;
   }
   ConvTester& padding(int p) { return padding(p, p, p, p); }
-  ConvTester& groups(int g) { g_.groups = g; return *this; }
-  ConvTester& relu() { g_.relu = true; return *this; }
+  ConvTester& groups(int g) {
+    g_.groups = g;
+    return *this;
+  }
+  ConvTester& relu() {
+    g_.relu = true;
+    return *this;
+  }
   // Builds the convolution as the converter does for few input channels: Im2Col, then a 1x1 convolution
   // over the gathered rows with the same filter bytes. Checked against the same direct reference.
-  ConvTester& gathered() { gathered_ = true; return *this; }
-  ConvTester& threads(int n) { threads_ = n; return *this; }
+  ConvTester& gathered() {
+    gathered_ = true;
+    return *this;
+  }
+  ConvTester& threads(int n) {
+    threads_ = n;
+    return *this;
+  }
 
   void check() const {
     checkF32();
@@ -115,12 +133,11 @@ class ConvTester {
     q.output_zero_point = -3;
 
     GraphBuilder builder;
-    const TensorId in =
-        builder.Input("x", {1, g_.height, g_.width, g_.in_channels}, ElementType::kI8, Per(q.input_scale, q.input_zero_point));
-    const TensorId y = builder.Conv2D("conv", ConvInput(builder, in),
-                                      builder.ConstantI8("w", filter_shape(), w, q.filter_scales),
-                                      builder.ConstantI32("b", {g_.out_channels}, b), params(),
-                                      Per(q.output_scale, q.output_zero_point));
+    const TensorId in = builder.Input("x", {1, g_.height, g_.width, g_.in_channels}, ElementType::kI8,
+                                      Per(q.input_scale, q.input_zero_point));
+    const TensorId y = builder.Conv2D(
+        "conv", ConvInput(builder, in), builder.ConstantI8("w", filter_shape(), w, q.filter_scales),
+        builder.ConstantI32("b", {g_.out_channels}, b), params(), Per(q.output_scale, q.output_zero_point));
     builder.Output(y);
     PreparedModel model(builder, threads_);
     // Exact: XNNPACK's qc8 kernels requantize in fp32 exactly as the reference does.
@@ -134,11 +151,15 @@ class ConvTester {
 };
 
 TEST_CASE("conv 1x1 stride 1") { ConvTester().input(5, 6, 16).output_channels(24).check(); }
-TEST_CASE("conv 1x1 stride 2 projection shortcut") { ConvTester().input(8, 8, 16).output_channels(32).stride(2).check(); }
+TEST_CASE("conv 1x1 stride 2 projection shortcut") {
+  ConvTester().input(8, 8, 16).output_channels(32).stride(2).check();
+}
 TEST_CASE("conv 3x3 stride 1 padding 1 relu") {
   ConvTester().input(7, 7, 16).output_channels(16).kernel(3, 3).padding(1).relu().check();
 }
-TEST_CASE("conv 3x3 stride 2 matches reference") { ConvTester().input(7, 7, 16).output_channels(8).kernel(3, 3).stride(2).padding(1).check(); }
+TEST_CASE("conv 3x3 stride 2 matches reference") {
+  ConvTester().input(7, 7, 16).output_channels(8).kernel(3, 3).stride(2).padding(1).check();
+}
 TEST_CASE("conv 7x7 stride 2 stem on 3 channels") {
   ConvTester().input(23, 21, 3).output_channels(16).kernel(7, 7).stride(2).padding(3).relu().check();
 }
@@ -158,11 +179,21 @@ TEST_CASE("im2col + 1x1 conv: window rows of 6, 9, 24 and 36 bytes") {
   ConvTester().input(6, 9, 2).output_channels(5).kernel(2, 3).padding(1, 0, 0, 1).gathered().check();
   ConvTester().input(7, 7, 3).output_channels(6).kernel(3, 3).stride(2).padding(1).gathered().check();
 }
-TEST_CASE("conv channels not a multiple of 8") { ConvTester().input(6, 5, 13).output_channels(11).kernel(3, 3).padding(1).check(); }
-TEST_CASE("conv asymmetric padding") { ConvTester().input(6, 6, 4).output_channels(5).kernel(3, 3).stride(2).padding(0, 0, 1, 1).check(); }
-TEST_CASE("conv dilation 2") { ConvTester().input(9, 9, 8).output_channels(8).kernel(3, 3).dilation(2).padding(2).check(); }
-TEST_CASE("conv grouped (ResNeXt)") { ConvTester().input(6, 6, 32).output_channels(32).kernel(3, 3).padding(1).groups(4).relu().check(); }
-TEST_CASE("conv depthwise") { ConvTester().input(6, 6, 9).output_channels(9).kernel(3, 3).padding(1).groups(9).check(); }
+TEST_CASE("conv channels not a multiple of 8") {
+  ConvTester().input(6, 5, 13).output_channels(11).kernel(3, 3).padding(1).check();
+}
+TEST_CASE("conv asymmetric padding") {
+  ConvTester().input(6, 6, 4).output_channels(5).kernel(3, 3).stride(2).padding(0, 0, 1, 1).check();
+}
+TEST_CASE("conv dilation 2") {
+  ConvTester().input(9, 9, 8).output_channels(8).kernel(3, 3).dilation(2).padding(2).check();
+}
+TEST_CASE("conv grouped (ResNeXt)") {
+  ConvTester().input(6, 6, 32).output_channels(32).kernel(3, 3).padding(1).groups(4).relu().check();
+}
+TEST_CASE("conv depthwise") {
+  ConvTester().input(6, 6, 9).output_channels(9).kernel(3, 3).padding(1).groups(9).check();
+}
 
 TEST_CASE("add f32 with and without relu") {
   for (bool relu : {false, true}) {
@@ -197,8 +228,9 @@ TEST_CASE("add int8 requantizes both inputs") {
     // b = 1x1 conv of a with weight 1 per channel: b's codes follow from a's exactly.
     std::vector<int8_t> eye(c * c, 0);
     for (int i = 0; i < c; ++i) eye[i * c + i] = 1;
-    const TensorId b = builder.Conv2D("copy", a, builder.ConstantI8("i", {c, 1, 1, c}, eye, std::vector<float>(c, 0.03f)),
-                                      builder.ConstantI32("z", {c}, std::vector<int32_t>(c, 0)), {}, qb);
+    const TensorId b =
+        builder.Conv2D("copy", a, builder.ConstantI8("i", {c, 1, 1, c}, eye, std::vector<float>(c, 0.03f)),
+                       builder.ConstantI32("z", {c}, std::vector<int32_t>(c, 0)), {}, qb);
     builder.Output(builder.Add("add", a, b, relu ? Activation::kRelu : Activation::kNone, qo));
     PreparedModel model(builder);
     std::vector<int8_t> want(x.size());

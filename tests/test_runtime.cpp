@@ -175,7 +175,8 @@ TEST_CASE("a model loaded from its file gives back the weight pages XNNPACK has 
   TensorId x = builder.Input("x", {1, 4, 4, 256}, ElementType::kF32);
   for (int i = 0; i < 8; ++i) {
     const std::string name = "conv" + std::to_string(i);
-    x = builder.Conv2D(name, x, builder.ConstantF32(name + "/w", {256, 1, 1, 256}, random.Floats(256 * 256, -0.1f, 0.1f)),
+    x = builder.Conv2D(name, x,
+                       builder.ConstantF32(name + "/w", {256, 1, 1, 256}, random.Floats(256 * 256, -0.1f, 0.1f)),
                        builder.ConstantF32(name + "/b", {256}, random.Floats(256, -0.1f, 0.1f)), Conv2DParams());
   }
   builder.Output(x);
@@ -355,8 +356,9 @@ TEST_CASE("node views of an int8 model show int8 convolutions and their int8 wei
 }
 
 TEST_CASE("every op has its own name") {
-  const Op ops[] = {Op::kConv2D,   Op::kAdd,        Op::kMaxPool2D, Op::kGlobalAveragePool, Op::kFullyConnected,
-                    Op::kQuantize, Op::kDequantize, Op::kSoftmax,   Op::kIm2Col};
+  const Op ops[] = {Op::kConv2D,         Op::kAdd,      Op::kMaxPool2D,  Op::kGlobalAveragePool,
+                    Op::kFullyConnected, Op::kQuantize, Op::kDequantize, Op::kSoftmax,
+                    Op::kIm2Col};
   std::set<std::string> names;
   for (Op op : ops) names.insert(OpName(op));
   CHECK(names.size() == std::size(ops));

@@ -50,29 +50,29 @@
 #endif
 
 struct fake_core {
-  const char* qemu_cpu;     /* qemu -cpu name */
-  const char* model_name;   /* 32-bit kernels only; NULL on aarch64 */
+  const char* qemu_cpu;   /* qemu -cpu name */
+  const char* model_name; /* 32-bit kernels only; NULL on aarch64 */
   const char* bogomips;
   const char* features;
   unsigned implementer, architecture, variant, part, revision;
-  const char* hardware;     /* NULL: no Hardware line (Pi 5 kernel) */
+  const char* hardware; /* NULL: no Hardware line (Pi 5 kernel) */
   const char* revision_code;
   const char* model;
 };
 
 static const struct fake_core k_cores[] = {
 #if defined(__aarch64__)
-  { "cortex-a53", NULL, "38.40", "fp asimd evtstrm crc32 cpuid",
-    0x41, 8, 0x0, 0xd03, 4, "BCM2835", "a02082", "Raspberry Pi 3 Model B Rev 1.2" },
-  { "cortex-a72", NULL, "108.00", "fp asimd evtstrm crc32 cpuid",
-    0x41, 8, 0x0, 0xd08, 3, "BCM2835", "c03114", "Raspberry Pi 4 Model B Rev 1.4" },
-  { "cortex-a76", NULL, "108.00",
-    "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp",
-    0x41, 8, 0x4, 0xd0b, 1, NULL, "d04170", "Raspberry Pi 5 Model B Rev 1.0" },
+    {"cortex-a53", NULL, "38.40", "fp asimd evtstrm crc32 cpuid", 0x41, 8, 0x0, 0xd03, 4, "BCM2835", "a02082",
+     "Raspberry Pi 3 Model B Rev 1.2"},
+    {"cortex-a72", NULL, "108.00", "fp asimd evtstrm crc32 cpuid", 0x41, 8, 0x0, 0xd08, 3, "BCM2835", "c03114",
+     "Raspberry Pi 4 Model B Rev 1.4"},
+    {"cortex-a76", NULL, "108.00",
+     "fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm lrcpc dcpop asimddp", 0x41, 8, 0x4,
+     0xd0b, 1, NULL, "d04170", "Raspberry Pi 5 Model B Rev 1.0"},
 #else
-  { "cortex-a7", "ARMv7 Processor rev 5 (v7l)", "38.40",
-    "half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 idiva idivt vfpd32 lpae evtstrm",
-    0x41, 7, 0x0, 0xc07, 5, "BCM2835", "a21041", "Raspberry Pi 2 Model B Rev 1.1" },
+    {"cortex-a7", "ARMv7 Processor rev 5 (v7l)", "38.40",
+     "half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 idiva idivt vfpd32 lpae evtstrm", 0x41, 7, 0x0, 0xc07, 5,
+     "BCM2835", "a21041", "Raspberry Pi 2 Model B Rev 1.1"},
 #endif
 };
 
@@ -105,7 +105,9 @@ static const struct fake_core* selected_core(void) {
     strncat(known, " ", sizeof(known) - strlen(known) - 1);
     strncat(known, k_cores[i].qemu_cpu, sizeof(known) - strlen(known) - 1);
   }
-  fprintf(stderr, "fake-cpuinfo: error: no /proc/cpuinfo model for RESQ_QEMU_CPU=%s (known:%s; RESQ_QEMU_SHIM=0 disables the shim)\n",
+  fprintf(stderr,
+          "fake-cpuinfo: error: no /proc/cpuinfo model for RESQ_QEMU_CPU=%s (known:%s; RESQ_QEMU_SHIM=0 disables the "
+          "shim)\n",
           cpu, known);
   _exit(127);
 }
@@ -113,7 +115,7 @@ static const struct fake_core* selected_core(void) {
 /* Number of CPUs as cpuinfo counts them: 1 + highest index in .../present. */
 static unsigned host_cpu_count(void) {
   unsigned n = 0;
-  int fd = ((open_fn) next_sym("open"))("/sys/devices/system/cpu/present", O_RDONLY | O_CLOEXEC);
+  int fd = ((open_fn)next_sym("open"))("/sys/devices/system/cpu/present", O_RDONLY | O_CLOEXEC);
   if (fd >= 0) {
     char buf[256];
     ssize_t len = read(fd, buf, sizeof(buf) - 1);
@@ -122,13 +124,20 @@ static unsigned host_cpu_count(void) {
       buf[len] = '\0';
       unsigned cur = 0;
       int in_num = 0;
-      for (const char* p = buf; ; p++) {
-        if (*p >= '0' && *p <= '9') { cur = cur * 10 + (unsigned) (*p - '0'); in_num = 1; }
-        else { if (in_num && cur + 1 > n) n = cur + 1; cur = 0; in_num = 0; if (*p == '\0') break; }
+      for (const char* p = buf;; p++) {
+        if (*p >= '0' && *p <= '9') {
+          cur = cur * 10 + (unsigned)(*p - '0');
+          in_num = 1;
+        } else {
+          if (in_num && cur + 1 > n) n = cur + 1;
+          cur = 0;
+          in_num = 0;
+          if (*p == '\0') break;
+        }
       }
     }
   }
-  if (n == 0) n = (unsigned) get_nprocs_conf();
+  if (n == 0) n = (unsigned)get_nprocs_conf();
   if (n == 0) n = 1;
   if (n > 256) n = 256;
   return n;
@@ -136,8 +145,11 @@ static unsigned host_cpu_count(void) {
 
 static size_t render(char* buf, size_t cap, const struct fake_core* c) {
   size_t len = 0;
-#define APPEND(...) do { int w_ = snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__); \
-                         if (w_ > 0) len += (size_t) w_; } while (0)
+#define APPEND(...)                                                       \
+  do {                                                                    \
+    int w_ = snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__); \
+    if (w_ > 0) len += (size_t)w_;                                        \
+  } while (0)
   const unsigned ncpu = host_cpu_count();
   for (unsigned i = 0; i < ncpu; i++) {
     APPEND("processor\t: %u\n", i);
@@ -163,7 +175,7 @@ static int fake_fd(int flags) {
   const char* file = getenv("RESQ_FAKE_CPUINFO_FILE");
   if (file != NULL && file[0] != '\0') {
     if (verbose()) fprintf(stderr, "fake-cpuinfo: /proc/cpuinfo -> %s\n", file);
-    return ((open_fn) next_sym("open"))(file, O_RDONLY | (flags & O_CLOEXEC));
+    return ((open_fn)next_sym("open"))(file, O_RDONLY | (flags & O_CLOEXEC));
   }
   const struct fake_core* c = selected_core();
   static char buf[64 * 1024];
@@ -179,8 +191,12 @@ static int fake_fd(int flags) {
   }
   for (size_t off = 0; off < len;) {
     ssize_t w = write(fd, buf + off, len - off);
-    if (w <= 0) { close(fd); errno = EIO; return -1; }
-    off += (size_t) w;
+    if (w <= 0) {
+      close(fd);
+      errno = EIO;
+      return -1;
+    }
+    off += (size_t)w;
   }
   lseek(fd, 0, SEEK_SET);
   if (verbose()) fprintf(stderr, "fake-cpuinfo: /proc/cpuinfo -> %s (CPU part 0x%03x)\n", c->qemu_cpu, c->part);
@@ -192,59 +208,62 @@ static int is_cpuinfo(const char* path, int flags) {
 }
 
 static int is_cpuinfo_at(int dirfd, const char* path, int flags) {
-  (void) dirfd; /* absolute path: dirfd is ignored by the kernel too */
+  (void)dirfd; /* absolute path: dirfd is ignored by the kernel too */
   return is_cpuinfo(path, flags);
 }
 
-#define MODE_ARG(flags, mode)                                    \
-  mode_t mode = 0;                                               \
-  if ((flags) & (O_CREAT | __O_TMPFILE)) {                       \
-    va_list ap_; va_start(ap_, flags); mode = (mode_t) va_arg(ap_, int); va_end(ap_); \
+#define MODE_ARG(flags, mode)              \
+  mode_t mode = 0;                         \
+  if ((flags) & (O_CREAT | __O_TMPFILE)) { \
+    va_list ap_;                           \
+    va_start(ap_, flags);                  \
+    mode = (mode_t)va_arg(ap_, int);       \
+    va_end(ap_);                           \
   }
 
 int open(const char* path, int flags, ...) {
   MODE_ARG(flags, mode)
   if (is_cpuinfo(path, flags)) return fake_fd(flags);
-  return ((open_fn) next_sym("open"))(path, flags, mode);
+  return ((open_fn)next_sym("open"))(path, flags, mode);
 }
 
 int open64(const char* path, int flags, ...) {
   MODE_ARG(flags, mode)
   if (is_cpuinfo(path, flags)) return fake_fd(flags);
-  return ((open_fn) next_sym("open64"))(path, flags, mode);
+  return ((open_fn)next_sym("open64"))(path, flags, mode);
 }
 
 int openat(int dirfd, const char* path, int flags, ...) {
   MODE_ARG(flags, mode)
   if (is_cpuinfo_at(dirfd, path, flags)) return fake_fd(flags);
-  return ((openat_fn) next_sym("openat"))(dirfd, path, flags, mode);
+  return ((openat_fn)next_sym("openat"))(dirfd, path, flags, mode);
 }
 
 int openat64(int dirfd, const char* path, int flags, ...) {
   MODE_ARG(flags, mode)
   if (is_cpuinfo_at(dirfd, path, flags)) return fake_fd(flags);
-  return ((openat_fn) next_sym("openat64"))(dirfd, path, flags, mode);
+  return ((openat_fn)next_sym("openat64"))(dirfd, path, flags, mode);
 }
 
 /* _FORTIFY_SOURCE variants */
 int __open_2(const char* path, int flags) {
   if (is_cpuinfo(path, flags)) return fake_fd(flags);
-  return ((int (*)(const char*, int)) next_sym("__open_2"))(path, flags);
+  return ((int (*)(const char*, int))next_sym("__open_2"))(path, flags);
 }
 
 int __open64_2(const char* path, int flags) {
   if (is_cpuinfo(path, flags)) return fake_fd(flags);
-  return ((int (*)(const char*, int)) next_sym("__open64_2"))(path, flags);
+  return ((int (*)(const char*, int))next_sym("__open64_2"))(path, flags);
 }
 
 int __openat_2(int dirfd, const char* path, int flags) {
   if (is_cpuinfo_at(dirfd, path, flags)) return fake_fd(flags);
-  return ((int (*)(int, const char*, int)) next_sym("__openat_2"))(dirfd, path, flags);
+  return ((int (*)(int, const char*, int))next_sym("__openat_2"))(dirfd, path, flags);
 }
 
 int __openat64_2(int dirfd, const char* path, int flags) {
   if (is_cpuinfo_at(dirfd, path, flags)) return fake_fd(flags);
-  return ((int (*)(int, const char*, int)) next_sym("__openat64_2"))(dirfd, path, flags);
+  return ((int (*)(int, const char*, int))next_sym("__openat64_2"))(dirfd, path, flags);
 }
 
 /* stdio (glibc's fopen opens through an internal, non-interposable open) */
@@ -257,7 +276,7 @@ static FILE* fake_fopen(const char* path, const char* mode, const char* next) {
     if (f == NULL) close(fd);
     return f;
   }
-  return ((fopen_fn) next_sym(next))(path, mode);
+  return ((fopen_fn)next_sym(next))(path, mode);
 }
 
 FILE* fopen(const char* path, const char* mode) { return fake_fopen(path, mode, "fopen"); }
@@ -266,5 +285,5 @@ FILE* fopen64(const char* path, const char* mode) { return fake_fopen(path, mode
 /* Fail at startup, not at the first read, when RESQ_QEMU_CPU has no model. */
 __attribute__((constructor)) static void fake_cpuinfo_check(void) {
   const char* file = getenv("RESQ_FAKE_CPUINFO_FILE");
-  if (file == NULL || file[0] == '\0') (void) selected_core();
+  if (file == NULL || file[0] == '\0') (void)selected_core();
 }

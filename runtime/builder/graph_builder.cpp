@@ -134,7 +134,8 @@ TensorId GraphBuilder::Conv2D(const std::string& name, TensorId x, TensorId filt
 
 TensorId GraphBuilder::Add(const std::string& name, TensorId a, TensorId b, Activation activation,
                            const Quantization& output) {
-  if (shape(a) != shape(b)) Fail("add '" + name + "': shapes " + ShapeString(shape(a)) + " and " + ShapeString(shape(b)));
+  if (shape(a) != shape(b))
+    Fail("add '" + name + "': shapes " + ShapeString(shape(a)) + " and " + ShapeString(shape(b)));
   Node node{name, OpKind::kAdd, {a, b}, 0, {}, 1, activation};
   return AddNode(std::move(node), shape(a), type(a), output);
 }
@@ -174,7 +175,8 @@ TensorId GraphBuilder::GlobalAveragePool(const std::string& name, TensorId x, co
 TensorId GraphBuilder::FullyConnected(const std::string& name, TensorId x, TensorId weights, TensorId bias,
                                       Activation activation, const Quantization& output) {
   const std::vector<int>& w = shape(weights);
-  if (w.size() != 2 || shape(x).size() != 2) Fail("fully connected '" + name + "' needs a 1xK input, [out, in] weights");
+  if (w.size() != 2 || shape(x).size() != 2)
+    Fail("fully connected '" + name + "' needs a 1xK input, [out, in] weights");
   Node node{name, OpKind::kFullyConnected, {x, weights, bias}, 0, {}, 1, activation};
   return AddNode(std::move(node), {1, w.empty() ? 0 : w[0]}, type(x), output);
 }
@@ -292,14 +294,15 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
   }
   std::vector<flatbuffers::Offset<flatbuffers::String>> labels;
   for (const std::string& label : metadata_.labels) labels.push_back(fbb.CreateString(label));
-  const auto preprocess = schema::CreatePreprocessDirect(fbb, metadata_.resize_shorter, &metadata_.mean, &metadata_.std);
-  const auto metadata = schema::CreateMetadata(
-      fbb, metadata_.grayscale ? schema::ColorSpace::Grayscale : schema::ColorSpace::RGB, preprocess,
-      fbb.CreateVector(labels), fbb.CreateString(metadata_.producer), fbb.CreateString(metadata_.producer_version),
-      fbb.CreateString(metadata_.source_hash));
-  const auto model = schema::CreateModel(fbb, kSchemaVersion, fbb.CreateVector(tensors), fbb.CreateVector(nodes),
-                                         fbb.CreateVector(inputs_), fbb.CreateVector(outputs_), plan.arena_bytes,
-                                         metadata);
+  const auto preprocess =
+      schema::CreatePreprocessDirect(fbb, metadata_.resize_shorter, &metadata_.mean, &metadata_.std);
+  const auto metadata =
+      schema::CreateMetadata(fbb, metadata_.grayscale ? schema::ColorSpace::Grayscale : schema::ColorSpace::RGB,
+                             preprocess, fbb.CreateVector(labels), fbb.CreateString(metadata_.producer),
+                             fbb.CreateString(metadata_.producer_version), fbb.CreateString(metadata_.source_hash));
+  const auto model =
+      schema::CreateModel(fbb, kSchemaVersion, fbb.CreateVector(tensors), fbb.CreateVector(nodes),
+                          fbb.CreateVector(inputs_), fbb.CreateVector(outputs_), plan.arena_bytes, metadata);
   schema::FinishSizePrefixedModelBuffer(fbb, model);
   model_bytes->assign(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
 

@@ -51,8 +51,7 @@ class GraphBuilder {
   // Each op returns its output tensor. An int8 output needs its quantization; MaxPool2D keeps its input's.
   TensorId Conv2D(const std::string& name, TensorId x, TensorId filter, TensorId bias, const Conv2DParams& params,
                   const Quantization& output = {});
-  TensorId Add(const std::string& name, TensorId a, TensorId b, Activation activation,
-               const Quantization& output = {});
+  TensorId Add(const std::string& name, TensorId a, TensorId b, Activation activation, const Quantization& output = {});
   TensorId MaxPool2D(const std::string& name, TensorId x, const Window2D& window);
   TensorId GlobalAveragePool(const std::string& name, TensorId x, const Quantization& output = {});
   TensorId FullyConnected(const std::string& name, TensorId x, TensorId weights, TensorId bias, Activation activation,
@@ -75,7 +74,15 @@ class GraphBuilder {
 
  private:
   enum class OpKind {
-    kConv2D, kAdd, kMaxPool2D, kGlobalAveragePool, kFullyConnected, kQuantize, kDequantize, kSoftmax, kIm2Col
+    kConv2D,
+    kAdd,
+    kMaxPool2D,
+    kGlobalAveragePool,
+    kFullyConnected,
+    kQuantize,
+    kDequantize,
+    kSoftmax,
+    kIm2Col
   };
   struct Tensor {
     std::string name;

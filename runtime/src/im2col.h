@@ -17,9 +17,9 @@ struct Im2ColStep {
   const uint8_t* input = nullptr;
   uint8_t* output = nullptr;
   size_t input_h = 0, input_w = 0, output_h = 0, output_w = 0;
-  size_t pixel_bytes = 0;  // channels x element size
+  size_t pixel_bytes = 0;    // channels x element size
   backend::Window2D window;  // dilation 1 (verified); pad_bottom and pad_right only shape the output
-  uint8_t pad_byte = 0;    // int8: the input's zero point (real 0); f32: 0.0f is all zero bytes
+  uint8_t pad_byte = 0;      // int8: the input's zero point (real 0); f32: 0.0f is all zero bytes
 };
 
 // The step of a verified Im2Col node.

@@ -28,9 +28,7 @@ bool ReadSchemaVersion(const uint8_t* bytes, size_t size, uint32_t* version) {
 
 }  // namespace
 
-bool IsConstant(const schema::Tensor& tensor) {
-  return tensor.data_f32() || tensor.data_i8() || tensor.data_i32();
-}
+bool IsConstant(const schema::Tensor& tensor) { return tensor.data_f32() || tensor.data_i8() || tensor.data_i32(); }
 
 size_t ElementCount(const schema::Tensor& tensor) {
   size_t count = 1;
@@ -70,10 +68,12 @@ Status CheckModel(const void* data, size_t size, const schema::Model** model_out
   }
   const schema::Model* model = schema::GetSizePrefixedModel(bytes);
   if (Size(model->tensors()) == 0 || Size(model->nodes()) == 0) return Status::Error("model has no tensors or nodes");
-  if (Size(model->inputs()) != 1) return Status::Error("model must have exactly one input, has %zu", Size(model->inputs()));
+  if (Size(model->inputs()) != 1)
+    return Status::Error("model must have exactly one input, has %zu", Size(model->inputs()));
   if (Size(model->outputs()) == 0) return Status::Error("model has no outputs");
   if (model->arena_bytes() > kMaxArenaBytes) {
-    return Status::Error("arena of %llu bytes is larger than %llu", static_cast<unsigned long long>(model->arena_bytes()),
+    return Status::Error("arena of %llu bytes is larger than %llu",
+                         static_cast<unsigned long long>(model->arena_bytes()),
                          static_cast<unsigned long long>(kMaxArenaBytes));
   }
   if (model->arena_bytes() % kArenaAlignment != 0) {

@@ -1,6 +1,5 @@
-#include "model_check_layers.h"
-
 #include "model_check.h"
+#include "model_check_layers.h"
 
 namespace resq::check {
 namespace {
@@ -21,7 +20,6 @@ bool DependsOn(const schema::Model& model, const std::vector<int>& producer, int
   }
   return false;
 }
-
 
 }  // namespace
 

@@ -1,6 +1,5 @@
-#include "model_check_layers.h"
-
 #include "model_check.h"
+#include "model_check_layers.h"
 
 namespace resq::check {
 
@@ -42,6 +41,5 @@ Status CheckMemoryPlan(const schema::Model& model, const std::vector<NodeTensors
   }
   return Status::Ok();
 }
-
 
 }  // namespace resq::check

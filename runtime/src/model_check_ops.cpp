@@ -1,8 +1,7 @@
-#include "model_check_layers.h"
-
 #include <algorithm>
 
 #include "model_check.h"
+#include "model_check_layers.h"
 
 namespace resq::check {
 namespace {

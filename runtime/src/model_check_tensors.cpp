@@ -1,6 +1,5 @@
-#include "model_check_layers.h"
-
 #include "model_check.h"
+#include "model_check_layers.h"
 #include "resq/runtime.h"
 
 namespace resq::check {
@@ -55,7 +54,8 @@ Status CheckTensor(const schema::Model& model, uint32_t index) {
     }
     return Status::Ok();
   }
-  if (type == ElementType::I32) return Status::Error("tensor %u '%s': int32 activations are not supported", index, name);
+  if (type == ElementType::I32)
+    return Status::Error("tensor %u '%s': int32 activations are not supported", index, name);
   if (type == ElementType::I8) {
     if (!q || Size(q->scale()) != 1) {
       return Status::Error("tensor %u '%s': int8 activation needs exactly one scale", index, name);
@@ -80,6 +80,5 @@ Status CheckTensor(const schema::Model& model, uint32_t index) {
   }
   return Status::Ok();
 }
-
 
 }  // namespace resq::check

@@ -142,8 +142,7 @@ Status CreateOperator(const OperatorArgs& args, backend::Step* step) {
   }
   if (status.ok()) return status;
   const char* name = args.node->name() ? args.node->name()->c_str() : "?";
-  return Status::Error("node '%s' (%s): %s", name, schema::EnumNameOp(args.node->op_type()),
-                       status.message().c_str());
+  return Status::Error("node '%s' (%s): %s", name, schema::EnumNameOp(args.node->op_type()), status.message().c_str());
 }
 
 }  // namespace resq

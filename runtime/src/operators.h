@@ -14,7 +14,7 @@ struct OperatorArgs {
   const schema::Node* node = nullptr;
   std::vector<const schema::Tensor*> inputs;  // as the node lists them
   const schema::Tensor* output = nullptr;
-  std::vector<const void*> input_data;        // arena pointers for activations, model pointers for constants
+  std::vector<const void*> input_data;  // arena pointers for activations, model pointers for constants
   void* output_data = nullptr;
   pthreadpool_t pool = nullptr;
 };

@@ -2,7 +2,6 @@
 
 #include <pthreadpool.h>
 
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -45,12 +44,15 @@ struct Span {
   uintptr_t begin = 0, end = 0;
 };
 Span DataSpan(const schema::Tensor& tensor) {
-  if (tensor.data_f32()) return {reinterpret_cast<uintptr_t>(tensor.data_f32()->data()),
-                                 reinterpret_cast<uintptr_t>(tensor.data_f32()->data() + tensor.data_f32()->size())};
-  if (tensor.data_i8()) return {reinterpret_cast<uintptr_t>(tensor.data_i8()->data()),
-                                reinterpret_cast<uintptr_t>(tensor.data_i8()->data() + tensor.data_i8()->size())};
-  if (tensor.data_i32()) return {reinterpret_cast<uintptr_t>(tensor.data_i32()->data()),
-                                 reinterpret_cast<uintptr_t>(tensor.data_i32()->data() + tensor.data_i32()->size())};
+  if (tensor.data_f32())
+    return {reinterpret_cast<uintptr_t>(tensor.data_f32()->data()),
+            reinterpret_cast<uintptr_t>(tensor.data_f32()->data() + tensor.data_f32()->size())};
+  if (tensor.data_i8())
+    return {reinterpret_cast<uintptr_t>(tensor.data_i8()->data()),
+            reinterpret_cast<uintptr_t>(tensor.data_i8()->data() + tensor.data_i8()->size())};
+  if (tensor.data_i32())
+    return {reinterpret_cast<uintptr_t>(tensor.data_i32()->data()),
+            reinterpret_cast<uintptr_t>(tensor.data_i32()->data() + tensor.data_i32()->size())};
   return {};
 }
 
@@ -276,7 +278,8 @@ Status Runtime::PrepareSteps(void* arena, size_t arena_bytes, int threads, bool*
     }
     // Steps run one at a time, so they share one workspace: the largest any of them asked for.
     void* workspace = workspace_bytes > 0 ? allocator_->Allocate(workspace_bytes, kArenaAlignment) : nullptr;
-    if (workspace_bytes > 0 && !workspace) status = Status::Error("arena too small for a %zu-byte workspace", workspace_bytes);
+    if (workspace_bytes > 0 && !workspace)
+      status = Status::Error("arena too small for a %zu-byte workspace", workspace_bytes);
     for (size_t n = 0; n < steps_.size() && status.ok(); ++n) {
       if (steps_[n].kind == StepKind::kBackend) status = backend::Setup(&steps_[n].operators, workspace);
     }
@@ -362,7 +365,8 @@ void Runtime::Unprepare() {
 
 Status Runtime::SetInput(const float* data, size_t elements) {
   if (!prepared_) return Status::Error("SetInput before Prepare");
-  if (input_.type != ElementType::kF32) return Status::Error("model input is %s, not f32", ElementTypeName(input_.type));
+  if (input_.type != ElementType::kF32)
+    return Status::Error("model input is %s, not f32", ElementTypeName(input_.type));
   if (elements != input_.elements) {
     return Status::Error("input has %zu values, model expects %zu", elements, input_.elements);
   }

@@ -99,7 +99,15 @@ Status WriteNpy(const std::string& path, const NpyArray& array) {
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
 
-  const unsigned char preamble[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(header.size() & 0xff),
+  const unsigned char preamble[10] = {0x93,
+                                      'N',
+                                      'U',
+                                      'M',
+                                      'P',
+                                      'Y',
+                                      1,
+                                      0,
+                                      static_cast<unsigned char>(header.size() & 0xff),
                                       static_cast<unsigned char>(header.size() >> 8)};
   return WriteFileAtomically(path, {{preamble, sizeof(preamble)},
                                     {header.data(), header.size()},

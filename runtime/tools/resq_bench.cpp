@@ -2,15 +2,13 @@
 // Latency after warm-up, load/prepare times, memory, heap allocations during the timed runs (must be
 // 0), and with --profile a per-op table. Figures only: no pass/fail thresholds live here.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "alloc_counter.h"
 #include "guarded_main.h"

@@ -2,7 +2,6 @@
 // X: float32 NCHW, preprocessed as the model expects; Y: float32 [N, outputs], one row per input.
 // Outside tools depend on this command line: keep it stable.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <vector>
 
@@ -32,8 +31,8 @@ resq::Status Run(const std::string& model_path, const std::string& input_path, c
   if (x.shape.size() != 4 || x.shape[1] != channels || x.shape[2] != height || x.shape[3] != width) {
     std::string have;
     for (size_t d : x.shape) have += (have.empty() ? "" : "x") + std::to_string(d);
-    return resq::Status::Error("'%s' has shape %s, model expects Nx%zux%zux%zu (NCHW)", input_path.c_str(), have.c_str(),
-                               channels, height, width);
+    return resq::Status::Error("'%s' has shape %s, model expects Nx%zux%zux%zu (NCHW)", input_path.c_str(),
+                               have.c_str(), channels, height, width);
   }
   const size_t batch = x.shape[0], image = channels * height * width;
   const resq::TensorView& out = runtime.output();

@@ -3,7 +3,6 @@
 // to that input's first output, and resident memory must stay flat. Prints figures as it goes; exits 1
 // on any mismatch. A program that prints figures, not a timed test.
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>

@@ -117,7 +117,8 @@ GraphBuilder GatheredStemNet(bool quantized) {
   conv.activation = Activation::kRelu;
   TensorId y;
   if (quantized) {
-    y = b.Conv2D("stem", rows, b.ConstantI8("stem/w", {5, 1, 1, 18}, random.Int8s(5 * 18, -127, 127), std::vector<float>(5, 0.01f)),
+    y = b.Conv2D("stem", rows,
+                 b.ConstantI8("stem/w", {5, 1, 1, 18}, random.Int8s(5 * 18, -127, 127), std::vector<float>(5, 0.01f)),
                  b.ConstantI32("stem/b", {5}, {1, -2, 3, -4, 5}), conv, Quantization{{0.05f}, -128});
     y = b.Dequantize("dequantize", b.GlobalAveragePool("gap", y, Quantization{{0.04f}, -120}));
   } else {

@@ -101,25 +101,25 @@ class Runtime {
   void Unprepare();
   void ViewNodes();
 
-  const uint8_t* model_data_ = nullptr;   // the verified model; null before Load
+  const uint8_t* model_data_ = nullptr;  // the verified model; null before Load
   size_t model_bytes_ = 0;
-  bool release_weight_pages_ = false;     // the model is a file mapping (Load(ModelFile))
+  bool release_weight_pages_ = false;  // the model is a file mapping (Load(ModelFile))
   struct {
     uintptr_t begin = 0, end = 0;
-  } weights_;                             // from the first to the last byte of constant data
-  std::vector<TensorView> tensors_;       // one per model tensor; data set by Prepare
-  std::vector<NodeView> nodes_;           // one per node, from tensors_
-  std::vector<Step> steps_;               // one per node; operators owned by the arena
+  } weights_;                        // from the first to the last byte of constant data
+  std::vector<TensorView> tensors_;  // one per model tensor; data set by Prepare
+  std::vector<NodeView> nodes_;      // one per node, from tensors_
+  std::vector<Step> steps_;          // one per node; operators owned by the arena
   std::unique_ptr<ArenaAllocator> allocator_;
-  void* owned_arena_ = nullptr;           // Prepare(threads) maps it; unmapped with the Runtime
+  void* owned_arena_ = nullptr;  // Prepare(threads) maps it; unmapped with the Runtime
   size_t owned_arena_bytes_ = 0;
   size_t activation_bytes_ = 0;
-  pthreadpool* pool_ = nullptr;           // owned; null runs on the calling thread
+  pthreadpool* pool_ = nullptr;  // owned; null runs on the calling thread
   TensorView input_;
   std::vector<TensorView> outputs_;
   std::vector<std::string> labels_;
   Preprocessing preprocessing_;
-  size_t first_step_ = 0;                 // 1 when an int8 input skips the Quantize step
+  size_t first_step_ = 0;  // 1 when an int8 input skips the Quantize step
   size_t xnnpack_bytes_ = 0;
   bool prepared_ = false;
 };

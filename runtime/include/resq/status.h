@@ -25,8 +25,8 @@ class [[nodiscard]] Status {
 }  // namespace resq
 
 // Returns early from the calling function when `expr` yields an error.
-#define RESQ_RETURN_IF_ERROR(expr)           \
-  do {                                       \
-    ::resq::Status resq_status_ = (expr);    \
+#define RESQ_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::resq::Status resq_status_ = (expr);        \
     if (!resq_status_.ok()) return resq_status_; \
   } while (0)

@@ -52,7 +52,7 @@ struct Conv2DDesc {
 struct FullyConnectedDesc {
   DataType type = DataType::kF32;
   size_t input_channels = 0, output_channels = 0;
-  const void* filter = nullptr;          // [output_channels][input_channels]
+  const void* filter = nullptr;  // [output_channels][input_channels]
   const void* bias = nullptr;
   const float* filter_scales = nullptr;
   Quantization input, output;
@@ -86,7 +86,7 @@ struct GlobalAveragePoolDesc {
 struct ConvertDesc {
   bool quantize = true;  // f32 -> int8; false: int8 -> f32
   size_t rows = 0, channels = 0;
-  Quantization int8;     // the int8 side's grid
+  Quantization int8;  // the int8 side's grid
 };
 
 // Softmax over one row of f32 logits.
@@ -100,10 +100,10 @@ struct Step {
   static constexpr int kMaxOperators = 2;
   void* operators[kMaxOperators] = {nullptr, nullptr};
   int operator_count = 0;
-  int kind = 0;                 // the backend's own tag for Setup
+  int kind = 0;  // the backend's own tag for Setup
   const void* inputs[2] = {nullptr, nullptr};
   void* output = nullptr;
-  size_t workspace_bytes = 0;   // scratch the step needs while it runs; 0: none
+  size_t workspace_bytes = 0;  // scratch the step needs while it runs; 0: none
 };
 
 // Everything is created for fixed pointers: inputs and output in the arena (or constants in the model).

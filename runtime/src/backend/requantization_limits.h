@@ -8,11 +8,11 @@ namespace resq::backend {
 
 // Bounds on real multipliers; "below" bounds are exclusive, "at least" bounds inclusive.
 struct RequantizationLimits {
-  double conv_ratio_below;       // input_scale * filter_scale / output_scale < this (Conv2D, FullyConnected)
-  double add_ratio_at_least;     // input_scale / output_scale >= this, for each input of an Add
-  double add_ratio_below;        //                            < this
-  double pool_ratio_at_least;    // GlobalAveragePool: input_scale / output_scale >= this (0: no bound)
-  double pool_ratio_below;       //                                               < this (0: no bound)
+  double conv_ratio_below;     // input_scale * filter_scale / output_scale < this (Conv2D, FullyConnected)
+  double add_ratio_at_least;   // input_scale / output_scale >= this, for each input of an Add
+  double add_ratio_below;      //                            < this
+  double pool_ratio_at_least;  // GlobalAveragePool: input_scale / output_scale >= this (0: no bound)
+  double pool_ratio_below;     //                                               < this (0: no bound)
 };
 
 // XNNPACK 2022-02-16: xnn_create_convolution2d_nhwc_qc8 (ratio >= 2^8 refused), xnn_create_add_nd_qs8

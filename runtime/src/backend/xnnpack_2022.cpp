@@ -14,7 +14,8 @@ const char* StatusName(xnn_status status) {
     case xnn_status_uninitialized: return "XNNPACK is not initialized";
     case xnn_status_invalid_parameter: return "invalid parameter";
     case xnn_status_invalid_state: return "invalid state";
-    case xnn_status_unsupported_parameter: return "parameter not supported by XNNPACK (e.g. a scale ratio out of range)";
+    case xnn_status_unsupported_parameter:
+      return "parameter not supported by XNNPACK (e.g. a scale ratio out of range)";
     case xnn_status_unsupported_hardware: return "not supported on this CPU";
     case xnn_status_out_of_memory: return "out of arena memory";
   }
@@ -35,7 +36,6 @@ Status Finish(xnn_status status, xnn_operator_t op, Step* step) {
   *step = Step();
   return Status::Error("XNNPACK refused it: %s", StatusName(status));
 }
-
 
 xnn_status CreateConvQc8(const Conv2DDesc& d, const void* input, void* output, pthreadpool_t pool, xnn_operator_t* op) {
   const Window2D& w = d.window;
@@ -95,8 +95,8 @@ Status CreateFullyConnected(const FullyConnectedDesc& desc, const void* input, v
       desc.input_channels, desc.output_channels, desc.input_channels, desc.output_channels,
       static_cast<const float*>(desc.filter), static_cast<const float*>(desc.bias), range.min, range.max, 0, &op);
   if (status == xnn_status_success) {
-    status = xnn_setup_fully_connected_nc_f32(op, 1, static_cast<const float*>(input), static_cast<float*>(output),
-                                              pool);
+    status =
+        xnn_setup_fully_connected_nc_f32(op, 1, static_cast<const float*>(input), static_cast<float*>(output), pool);
   }
   return Finish(status, op, step);
 }
@@ -129,18 +129,18 @@ Status CreateMaxPool(const MaxPoolDesc& desc, const void* input, void* output, p
   xnn_operator_t op = nullptr;
   xnn_status status;
   if (desc.type == DataType::kQS8) {
-    status = xnn_create_max_pooling2d_nhwc_s8(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h,
-                                              w.kernel_w, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, c, c, c,
-                                              -128, 127, 0, &op);
+    status = xnn_create_max_pooling2d_nhwc_s8(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w,
+                                              w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, c, c, c, -128, 127, 0,
+                                              &op);
     if (status == xnn_status_success) {
       status = xnn_setup_max_pooling2d_nhwc_s8(op, 1, desc.input_h, desc.input_w, static_cast<const int8_t*>(input),
                                                static_cast<int8_t*>(output), pool);
     }
   } else {
     const float inf = std::numeric_limits<float>::infinity();
-    status = xnn_create_max_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h,
-                                               w.kernel_w, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, c, c, c,
-                                               -inf, inf, 0, &op);
+    status = xnn_create_max_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w,
+                                               w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, c, c, c, -inf, inf,
+                                               0, &op);
     if (status == xnn_status_success) {
       status = xnn_setup_max_pooling2d_nhwc_f32(op, 1, desc.input_h, desc.input_w, static_cast<const float*>(input),
                                                 static_cast<float*>(output), pool);
@@ -209,6 +209,5 @@ Status Setup(Step* step, void* workspace) {
 }
 
 const char* Name() { return "XNNPACK 2022-02 (create/setup)"; }
-
 
 }  // namespace resq::backend

@@ -26,7 +26,8 @@ const char* StatusName(xnn_status status) {
     case xnn_status_uninitialized: return "XNNPACK is not initialized";
     case xnn_status_invalid_parameter: return "invalid parameter";
     case xnn_status_invalid_state: return "invalid state";
-    case xnn_status_unsupported_parameter: return "parameter not supported by XNNPACK (e.g. a scale ratio out of range)";
+    case xnn_status_unsupported_parameter:
+      return "parameter not supported by XNNPACK (e.g. a scale ratio out of range)";
     case xnn_status_unsupported_hardware: return "not supported on this CPU";
     case xnn_status_out_of_memory: return "out of arena memory";
     case xnn_status_reallocation_required: return "reallocation required";
@@ -120,8 +121,8 @@ void AppendRelu(Builder* b, DataType type, const Quantization& output, size_t ro
   } else {
     params.clamp.min = 0.0f;
     params.clamp.max = std::numeric_limits<float>::infinity();
-    if (!b->Add(xnn_create_unary_elementwise_nc(xnn_unary_clamp, xnn_datatype_fp32, xnn_datatype_fp32, &params,
-                                                nullptr, nullptr, 0, &op),
+    if (!b->Add(xnn_create_unary_elementwise_nc(xnn_unary_clamp, xnn_datatype_fp32, xnn_datatype_fp32, &params, nullptr,
+                                                nullptr, 0, &op),
                 &op)) {
       return;
     }
@@ -225,18 +226,16 @@ Status CreateMaxPool(const MaxPoolDesc& d, const void* input, void* output, pthr
   size_t out_h = 0, out_w = 0;
   xnn_operator_t op = nullptr;
   if (d.type == DataType::kQS8) {
-    if (b.Add(xnn_create_max_pooling2d_nhwc_s8(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h,
-                                               w.kernel_w, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, -128,
-                                               127, 0, &op),
+    if (b.Add(xnn_create_max_pooling2d_nhwc_s8(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w,
+                                               w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, -128, 127, 0, &op),
               &op)) {
       b.Check(xnn_reshape_max_pooling2d_nhwc_s8(op, 1, d.input_h, d.input_w, c, c, c, &out_h, &out_w, pool));
     }
     return b.Finish(kMaxPoolS8, input, nullptr, output);
   }
   const float inf = std::numeric_limits<float>::infinity();
-  if (b.Add(xnn_create_max_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h,
-                                              w.kernel_w, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, -inf,
-                                              inf, 0, &op),
+  if (b.Add(xnn_create_max_pooling2d_nhwc_f32(w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w,
+                                              w.stride_h, w.stride_w, w.dilation_h, w.dilation_w, -inf, inf, 0, &op),
             &op)) {
     b.Check(xnn_reshape_max_pooling2d_nhwc_f32(op, 1, d.input_h, d.input_w, c, c, c, &out_h, &out_w, pool));
   }
@@ -270,14 +269,12 @@ Status CreateConvert(const ConvertDesc& d, const void* input, void* output, pthr
   Builder b(step);
   const xnn_quantization_params q = Params(d.int8);
   xnn_operator_t op = nullptr;
-  const bool ok =
-      d.quantize
-          ? b.Add(xnn_create_unary_elementwise_nc(xnn_unary_convert, xnn_datatype_fp32, xnn_datatype_qint8, nullptr,
-                                                  nullptr, &q, 0, &op),
-                  &op)
-          : b.Add(xnn_create_unary_elementwise_nc(xnn_unary_convert, xnn_datatype_qint8, xnn_datatype_fp32, nullptr,
-                                                  &q, nullptr, 0, &op),
-                  &op);
+  const bool ok = d.quantize ? b.Add(xnn_create_unary_elementwise_nc(xnn_unary_convert, xnn_datatype_fp32,
+                                                                     xnn_datatype_qint8, nullptr, nullptr, &q, 0, &op),
+                                     &op)
+                             : b.Add(xnn_create_unary_elementwise_nc(xnn_unary_convert, xnn_datatype_qint8,
+                                                                     xnn_datatype_fp32, nullptr, &q, nullptr, 0, &op),
+                                     &op);
   if (ok) b.Check(xnn_reshape_unary_elementwise_nc(op, d.rows, d.channels, d.channels, d.channels, pool));
   return b.Finish(kUnary, input, nullptr, output);
 }
@@ -320,7 +317,9 @@ Status Setup(Step* step, void* workspace) {
       break;
     case kReduce: status = xnn_setup_reduce_nd(op, workspace, in, out); break;
     case kUnary: status = xnn_setup_unary_elementwise_nc(op, in, out); break;
-    case kSoftmax: status = xnn_setup_softmax_nc_f32(op, static_cast<const float*>(in), static_cast<float*>(out)); break;
+    case kSoftmax:
+      status = xnn_setup_softmax_nc_f32(op, static_cast<const float*>(in), static_cast<float*>(out));
+      break;
     default: break;
   }
   // A second operator is the ReLU clamp, in place on the output.
@@ -332,6 +331,5 @@ Status Setup(Step* step, void* workspace) {
 }
 
 const char* Name() { return "XNNPACK 2024-11 (create/reshape/setup)"; }
-
 
 }  // namespace resq::backend

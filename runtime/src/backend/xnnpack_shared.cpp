@@ -1,7 +1,7 @@
 // The backend calls that read the same in every XNNPACK generation resq supports.
-#include <mutex>
-
 #include "backend/xnnpack_shared.h"
+
+#include <mutex>
 
 namespace resq::backend {
 
@@ -24,13 +24,14 @@ Status Initialize(const Allocator* allocator) {
   std::call_once(once, [allocator] {
     static xnn_allocator hooks;  // XNNPACK keeps the pointer
     if (allocator) {
-      hooks = {allocator->context,          allocator->allocate,         allocator->reallocate,
-               allocator->deallocate,       allocator->aligned_allocate, allocator->aligned_deallocate};
+      hooks = {allocator->context,    allocator->allocate,         allocator->reallocate,
+               allocator->deallocate, allocator->aligned_allocate, allocator->aligned_deallocate};
     }
     status = xnn_initialize(allocator ? &hooks : nullptr);
   });
   if (status != xnn_status_success) {
-    return Status::Error("XNNPACK initialization failed (%s): this CPU lacks the SIMD XNNPACK needs", StatusName(status));
+    return Status::Error("XNNPACK initialization failed (%s): this CPU lacks the SIMD XNNPACK needs",
+                         StatusName(status));
   }
   return Status::Ok();
 }

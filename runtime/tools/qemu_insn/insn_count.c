@@ -22,11 +22,10 @@
  * 10.0), whose inline operations add to a per-vCPU scoreboard instead (exact with threads too); a plugin is
  * loaded only by a qemu whose API version it was built for, so build it against that qemu's own header. */
 #include <inttypes.h>
+#include <qemu-plugin.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <qemu-plugin.h>
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
@@ -37,9 +36,9 @@ static struct qemu_plugin_scoreboard *scoreboard; /* mode=inline: one uint64_t p
 static qemu_plugin_u64 inline_per_vcpu;
 static uint64_t inline_count;
 #else
-static uint64_t inline_count;             /* mode=inline: all vCPUs add here */
+static uint64_t inline_count; /* mode=inline: all vCPUs add here */
 #endif
-static uint64_t vcpu_count[MAX_VCPUS];    /* mode=callback: one counter per vCPU */
+static uint64_t vcpu_count[MAX_VCPUS]; /* mode=callback: one counter per vCPU */
 static unsigned vcpus_seen;
 static unsigned vcpus_over_limit;
 static int use_callback;

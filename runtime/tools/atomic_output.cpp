@@ -142,7 +142,10 @@ void RemoveStaleTemporaries(const Target& target) {
   DIR* dir = fdopendir(openat(target.dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir) return;
   const time_t now = std::time(nullptr);
-  while (const dirent* entry = readdir(dir)) {
+  // readdir64: a 32-bit build without large-file offsets (armhf on Debian 12) gets EOVERFLOW from plain
+  // readdir where a directory's offsets are 64-bit hashes (ext4 seen by a 64-bit kernel, qemu-user), and
+  // would stop at once.
+  while (const dirent64* entry = readdir64(dir)) {
     if (std::strncmp(entry->d_name, prefix.c_str(), prefix.size()) != 0) continue;
     const pid_t writer = WriterOf(entry->d_name + prefix.size());
     struct stat info;

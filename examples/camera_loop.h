@@ -17,7 +17,7 @@ struct FrameResult {
   Prediction top1;
   double inference_ms = 0;   // SetInput, Invoke and the probabilities
   double end_to_end_ms = 0;  // from the frame's arrival to its result, conversion and waiting included
-  double fps = 0;            // frames classified per second over the last few
+  double fps = 0;            // frames classified per second over the last few; 0 until two were
 };
 
 class FrameSink {
@@ -26,7 +26,8 @@ class FrameSink {
   virtual void OnResult(const FrameResult& result) = 0;
 };
 
-// One line for a result, e.g. "frame 12: Sneaker (0.982)  inference 8.1 ms, end-to-end 9.0 ms, 24.3 fps\n",
+// One line for a result, e.g. "frame 12: Sneaker (0.982)  inference 8.1 ms, end-to-end 9.0 ms, 24.3 fps\n"
+// ("first frame" in place of the rate until there is one),
 // written into `line` (truncated to size - 1 characters) without allocating. Returns its length.
 size_t FormatResult(const FrameResult& result, const Classifier& classifier, char* line, size_t size);
 

@@ -178,6 +178,9 @@ TEST_CASE("one printed line per frame: label, probability, latencies and frame r
   char line[128];
   const size_t n = FormatResult(result, f.classifier, line, sizeof(line));
   CHECK(std::string(line, n) == "frame 12: green (0.982)  inference 8.1 ms, end-to-end 9.0 ms, 24.3 fps\n");
+  result.fps = 0;  // the first classified frame: no rate yet
+  CHECK(std::string(line, FormatResult(result, f.classifier, line, sizeof(line))) ==
+        "frame 12: green (0.982)  inference 8.1 ms, end-to-end 9.0 ms, first frame\n");
   char tiny[10];
   CHECK(FormatResult(result, f.classifier, tiny, sizeof(tiny)) == 9);
   CHECK(std::strlen(tiny) == 9);

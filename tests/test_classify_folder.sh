@@ -63,7 +63,8 @@ grep -Eq "^  Sandal +[0-9.]+% \([0-9]+/[0-9]+\) " <<<"$text" || fail "no per-cla
 
 echo "== a subfolder named as no class, and an empty folder, are one-line errors with exit 1"
 mkdir -p "$tmp/odd/Sandal" "$tmp/odd/holiday photos" "$tmp/empty"
-cp "$(find "$tmp/test/Sandal" -name '*.pgm' | head -n1)" "$tmp/odd/Sandal/"
+sandals=("$tmp"/test/Sandal/*.pgm)
+cp "${sandals[0]}" "$tmp/odd/Sandal/"
 for dir in odd empty; do
   status=0
   "${classify[@]}" "$tmp/$dir" >"$tmp/$dir.out" 2>"$tmp/$dir.err" || status=$?
@@ -75,7 +76,7 @@ grep -q "folder '$tmp/empty' holds no pictures" "$tmp/empty.err" || fail "empty 
 
 echo "== loose pictures in a folder are classified without an accuracy"
 mkdir -p "$tmp/loose"
-find "$tmp/test" -name '*.pgm' | head -n 5 | xargs -I{} cp {} "$tmp/loose/"
+cp "${sandals[@]:0:5}" "$tmp/loose/"
 out=$("${classify[@]}" "$tmp/loose" --top 1)
 [[ $(grep -c ' ms$' <<<"$out") -eq 5 ]] || fail "loose pictures: $out"
 ! grep -q '^accuracy' <<<"$out" || fail "an accuracy without classes: $out"

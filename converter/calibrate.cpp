@@ -35,6 +35,7 @@ Status Calibrate(const std::vector<uint8_t>& float_model, const CalibrationInput
   for (size_t i = 0; i < inputs.count(); ++i) {
     RESQ_RETURN_IF_ERROR(inputs.Get(i, &image));
     stats->input.Add(image.data(), image.size());
+    stats->census.Add(image, static_cast<int>(runner.runtime().input().dims[3]));
     RESQ_RETURN_IF_ERROR(runner.Run(image, &observer));
     stats->outputs.push_back(runner.Output());  // the accuracy report compares the int8 model with these
     progress.Update(i + 1);

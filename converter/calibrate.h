@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "calibration_census.h"
 #include "calibration_inputs.h"
 #include "range_histogram.h"
 #include "resq/status.h"
@@ -17,6 +18,7 @@ struct CalibrationStats {
   RangeHistogram input;                         // the model input
   std::map<std::string, RangeHistogram> nodes;  // each node's output, by node name
   std::vector<std::vector<float>> outputs;      // the float model's final output, one per input
+  CalibrationCensus census;                     // one-colour and duplicate inputs
 };
 
 // float_model: a float .resq (Lower without a plan). show_progress: draw a progress bar on stderr.

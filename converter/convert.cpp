@@ -186,6 +186,8 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
     RESQ_RETURN_IF_ERROR(Lower(graph, &plan, metadata, &int8_model));
     RESQ_RETURN_IF_ERROR(
         CompareModels(float_model, int8_model, inputs, stats.outputs, o.threads, o.show_progress, &result->report));
+    stats.census.Warn(&result->warnings);
+    AgreementWarnings(result->report, &result->warnings);
     result->has_report = true;
     facts.calibration = inputs.Describe();
     facts.method = RangeMethodName(o.quantize.method);

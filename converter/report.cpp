@@ -123,6 +123,44 @@ Status CompareModels(const std::vector<uint8_t>& float_model, const std::vector<
   return Status::Ok();
 }
 
+namespace {
+
+// "a (3.1 dB), b (4.0 dB), c (5.2 dB)": the `count` layers of lowest SQNR.
+std::string WorstLayers(const AccuracyReport& report, size_t count) {
+  std::vector<const LayerAccuracy*> layers;
+  for (const LayerAccuracy& layer : report.layers) layers.push_back(&layer);
+  std::sort(layers.begin(), layers.end(),
+            [](const LayerAccuracy* a, const LayerAccuracy* b) { return a->sqnr_db < b->sqnr_db; });
+  std::string text;
+  char entry[64];
+  for (size_t i = 0; i < layers.size() && i < count; ++i) {
+    std::snprintf(entry, sizeof(entry), " (%.1f dB)", layers[i]->sqnr_db);
+    text += (i ? ", '" : "'") + layers[i]->name + "'" + entry;
+  }
+  return text;
+}
+
+}  // namespace
+
+void AgreementWarnings(const AccuracyReport& report, std::vector<std::string>* warnings) {
+  size_t low = 0;
+  for (const LayerAccuracy& layer : report.layers) low += layer.sqnr_db < kLowSqnrDb;
+  char line[256];
+  if (low > 0) {
+    std::snprintf(line, sizeof(line),
+                  "%zu of %zu layers lose more than int8 should (SQNR below %.0f dB); the worst: ", low,
+                  report.layers.size(), kLowSqnrDb);
+    warnings->push_back(line + WorstLayers(report, 3));
+  }
+  if (report.inputs > 0 && (report.cosine_mean < 0.99 || report.top1_agreement < 0.95)) {
+    std::snprintf(line, sizeof(line),
+                  "int8 agrees poorly with float on the calibration inputs (top-1 agreement %.1f%%, cosine mean "
+                  "%.4f): try --method, and more varied pictures; the layers that lose most: ",
+                  100 * report.top1_agreement, report.cosine_mean);
+    warnings->push_back(line + WorstLayers(report, 3));
+  }
+}
+
 std::string FormatReport(const AccuracyReport& report) {
   char line[512];
   std::snprintf(line, sizeof(line), "per-layer SQNR of int8 against float over %zu calibration inputs (dB):\n",

@@ -35,6 +35,12 @@ Status CompareModels(const std::vector<uint8_t>& float_model, const std::vector<
                      const CalibrationInputs& inputs, const std::vector<std::vector<float>>& float_outputs, int threads,
                      bool show_progress, AccuracyReport* report);
 
+// Warnings the report calls for: layers below kLowSqnrDb (how many, the worst three), and an output that
+// agrees poorly with float (cosine mean below 0.99 or top-1 agreement below 95%) with the layers that lose
+// the most. On ResNet-152 with seeded weights 81 of 208 layers were below 10 dB and nothing said so.
+constexpr double kLowSqnrDb = 10.0;
+void AgreementWarnings(const AccuracyReport& report, std::vector<std::string>* warnings);
+
 // The report as readable lines (printed by resq-convert). Every figure names the set it was measured on: these
 // are the calibration inputs, and they measure agreement with float, not accuracy.
 std::string FormatReport(const AccuracyReport& report);

@@ -407,6 +407,27 @@ TEST_CASE("the --report JSON reads back with quotes, backslashes, newlines and n
         std::vector<std::string>{"source", "source_sha256", "output", "dtype", "model_bytes", "seconds", "warnings"});
 }
 
+TEST_CASE("the report warns of layers below 10 dB and of poor agreement, naming the worst layers") {
+  convert::AccuracyReport report;
+  report.layers = {{"good", 35.0}, {"bad", 4.0}, {"worse", 2.5}, {"fine", 12.0}, {"poor", 9.0}};
+  report.inputs = 10;
+  report.top1_agreement = 0.9;
+  report.cosine_mean = 0.995;
+  std::vector<std::string> warnings;
+  convert::AgreementWarnings(report, &warnings);
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0] ==
+        "3 of 5 layers lose more than int8 should (SQNR below 10 dB); the worst: 'worse' (2.5 dB), "
+        "'bad' (4.0 dB), 'poor' (9.0 dB)");
+  CHECK(warnings[1].find("int8 agrees poorly with float on the calibration inputs (top-1 agreement 90.0%") == 0);
+
+  report.layers = {{"good", 35.0}};
+  report.top1_agreement = 1.0;
+  warnings.clear();
+  convert::AgreementWarnings(report, &warnings);
+  CHECK(warnings.empty());
+}
+
 // Writes `count` random 8-bit RGB pictures as binary PPM (stb_image reads them) and returns their
 // preprocessed NCHW values with ImageNet's mean and std, as the device would compute them.
 std::vector<float> WritePictures(const std::string& dir, size_t count, int h, int w, uint32_t seed) {

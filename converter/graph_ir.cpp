@@ -27,6 +27,12 @@ const char* OpTypeName(OpType op) {
     case OpType::kUnsqueeze: return "Unsqueeze";
     case OpType::kConcat: return "Concat";
     case OpType::kPad: return "Pad";
+    case OpType::kSlice: return "Slice";
+    case OpType::kConstantOfShape: return "ConstantOfShape";
+    case OpType::kTranspose: return "Transpose";
+    case OpType::kCast: return "Cast";
+    case OpType::kMul: return "Mul";
+    case OpType::kSub: return "Sub";
   }
   return "?";
 }

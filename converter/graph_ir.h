@@ -33,6 +33,12 @@ enum class OpType {
   kUnsqueeze,
   kConcat,
   kPad,
+  kSlice,  // on constants: folded; on an activation: x[:, :, ::sh, ::sw], lowered to a 1x1 strided conv
+  kConstantOfShape,
+  kTranspose,
+  kCast,
+  kMul,
+  kSub,
 };
 
 const char* OpTypeName(OpType op);
@@ -60,7 +66,20 @@ struct Node {
   float alpha = 1.0f, beta = 1.0f;
   bool trans_a = false, trans_b = false;
 
-  std::vector<int64_t> axes;  // ReduceMean, Unsqueeze (when an attribute)
+  // Pad on an activation: [n, c, h, w] begins then ends, ONNX's order; spatial pads fold into the next
+  // window, channel pads (option A shortcuts) lower to a 1x1 conv (pads_and_slices.cpp).
+  std::vector<int64_t> pads;
+  float pad_value = 0.0f;  // Pad before opset 11 (an attribute; later an input)
+  // Slice before opset 10 (attributes; later inputs), Transpose's perm.
+  std::vector<int64_t> starts, ends, perm;
+  double fill_value = 0.0;   // ConstantOfShape
+  bool fill_is_int = false;  // ConstantOfShape: its value is an ONNX integer
+  int64_t cast_to = 0;       // Cast: ONNX TensorProto data type
+  // A Conv made from a Slice or channel Pad: each output element is one input element or 0 (0/1 weights),
+  // so int8 keeps its input's quantization and stays exact (quantize.cpp).
+  bool copies_input = false;
+
+  std::vector<int64_t> axes;  // ReduceMean, Unsqueeze, Slice (when an attribute)
   bool keepdims = true;       // ReduceMean
   int64_t axis = 1;           // Flatten, Softmax, Gather, Concat
 };

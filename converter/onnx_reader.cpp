@@ -22,7 +22,8 @@ struct OpName {
   OpType op;
 };
 
-// The ops ONNX exporters write for ResNets, plus the shape arithmetic and no-op padding around them.
+// The ops ONNX exporters write for ResNets, plus the shape arithmetic around them (torch writes a Pad's
+// pads through ConstantOfShape, Slice, Transpose and Cast), folded on constants.
 constexpr OpName kSupportedOps[] = {
     {"Conv", OpType::kConv},
     {"BatchNormalization", OpType::kBatchNormalization},
@@ -44,6 +45,12 @@ constexpr OpName kSupportedOps[] = {
     {"Unsqueeze", OpType::kUnsqueeze},
     {"Concat", OpType::kConcat},
     {"Pad", OpType::kPad},
+    {"Slice", OpType::kSlice},
+    {"ConstantOfShape", OpType::kConstantOfShape},
+    {"Transpose", OpType::kTranspose},
+    {"Cast", OpType::kCast},
+    {"Mul", OpType::kMul},
+    {"Sub", OpType::kSub},
 };
 
 bool FindOp(const std::string& name, OpType* op) {
@@ -152,12 +159,37 @@ Status ReadAttributes(const onnx::NodeProto& proto, int64_t opset, Node* node) {
     case OpType::kSoftmax: node->axis = IntAttribute(proto, "axis", opset >= 13 ? -1 : 1); return Status::Ok();
     case OpType::kGather: node->axis = IntAttribute(proto, "axis", 0); return Status::Ok();
     case OpType::kConcat: node->axis = IntAttribute(proto, "axis", 0); return Status::Ok();
-    case OpType::kPad:
-      if (StringAttribute(proto, "mode", "constant") != "constant") {
-        return Status::Error("Pad '%s' uses mode '%s': only zero-width padding is supported", node->name.c_str(),
-                             StringAttribute(proto, "mode", "").c_str());
+    case OpType::kPad: {
+      // Reflect and edge padding repeat the map's own pixels: no convolution or pool padding does that.
+      const std::string mode = StringAttribute(proto, "mode", "constant");
+      if (mode != "constant") {
+        return Status::Error(
+            "Pad '%s' uses mode '%s', which is not supported: only constant zero padding (folded into the next "
+            "Conv or pool) has an equivalent in the runtime",
+            node->name.c_str(), mode.c_str());
       }
-      node->axes = IntsAttribute(proto, "pads");  // before opset 11 the pads are an attribute
+      node->pads = IntsAttribute(proto, "pads");  // before opset 11 the pads and value are attributes
+      node->pad_value = FloatAttribute(proto, "value", 0.0f);
+      return CheckFiniteAttribute(*node, "value", node->pad_value);
+    }
+    case OpType::kSlice:  // before opset 10 starts, ends and axes are attributes
+      node->starts = IntsAttribute(proto, "starts");
+      node->ends = IntsAttribute(proto, "ends");
+      node->axes = IntsAttribute(proto, "axes");
+      return Status::Ok();
+    case OpType::kTranspose: node->perm = IntsAttribute(proto, "perm"); return Status::Ok();
+    case OpType::kCast: node->cast_to = IntAttribute(proto, "to", 0); return Status::Ok();
+    case OpType::kConstantOfShape:
+      if (FindAttribute(proto, "value")) {
+        Tensor value;
+        RESQ_RETURN_IF_ERROR(DecodeConstant(proto, "ConstantOfShape '" + node->name + "'", &value));
+        if (ElementCount(value.shape) != 1) {
+          return Status::Error("ConstantOfShape '%s' has a value of %s elements, not one", node->name.c_str(),
+                               ShapeString(value.shape).c_str());
+        }
+        node->fill_is_int = value.is_int;
+        node->fill_value = value.is_int ? static_cast<double>(value.int_values[0]) : value.values[0];
+      }
       return Status::Ok();
     default: return Status::Ok();
   }

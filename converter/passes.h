@@ -26,6 +26,11 @@ Status CanonicalizeWeights(Graph* graph);
 // A Relu that is the only reader of a Conv, Add or Gemm output becomes that op's fused activation.
 Status FuseRelu(Graph* graph);
 
+// Zero Pads of H and W fold into the window of the Conv, or the MaxPool after a ReLU, that reads them;
+// strided Slices (x[:, :, ::sh, ::sw]) and zero Pads of the channels (option A shortcuts) become a 1x1
+// strided Conv with 0/1 weights (pads_and_slices.cpp). Runs after FuseRelu: MaxPool needs to know.
+Status LowerPadsAndSlices(Graph* graph);
+
 // Fails, naming the node, on anything the runtime cannot run that is still in the graph.
 Status CheckLowerable(const Graph& graph);
 

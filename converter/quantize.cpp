@@ -103,6 +103,9 @@ class Planner {
   Status PlanWeighted(const Node& node) {
     Quantization out;
     RESQ_RETURN_IF_ERROR(Output(node, &out));
+    // A selection conv (option A shortcut) copies its input: on the input's own grid its int8 output is the
+    // input's values exactly (weight 127 at scale 1/127), and its zeros are the zero point.
+    if (node.copies_input) out = In(node, 0);
     const double input_scale = In(node, 0).scale[0];
     const std::vector<float>& w = g_.tensors.at(node.inputs[1]).values;
     const std::vector<float>& b = g_.tensors.at(node.inputs[2]).values;

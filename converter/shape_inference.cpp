@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "constant_folding.h"
+
 namespace resq::convert {
 namespace {
 
@@ -53,8 +55,12 @@ class ShapeInference {
         }
       }
       Tensor& out = g_.tensors[node.output];
-      bool fold = false;
-      RESQ_RETURN_IF_ERROR(Infer(&node, &out, &fold));
+      bool fold = FoldsToConstant(g_, node);
+      if (fold) {
+        RESQ_RETURN_IF_ERROR(FoldConstant(g_, node, &out));
+      } else {
+        RESQ_RETURN_IF_ERROR(Infer(&node, &out, &fold));
+      }
       out.has_shape = true;
       folded[n] = fold;
       for (int64_t dim : out.shape) {
@@ -143,11 +149,17 @@ class ShapeInference {
       case OpType::kReshape: return InferReshape(n, out, folded);
       case OpType::kGemm:
       case OpType::kMatMul: return InferMatrixProduct(n, out);
-      case OpType::kShape: return FoldShape(n, out, folded);
-      case OpType::kGather: return FoldGather(n, out, folded);
-      case OpType::kUnsqueeze: return FoldUnsqueeze(n, out, folded);
-      case OpType::kConcat: return FoldConcat(n, out, folded);
       case OpType::kPad: return InferPad(node, out);
+      case OpType::kSlice: return InferSlice(node, out);
+      case OpType::kShape:  // always folded (constant_folding.cpp)
+      case OpType::kGather:
+      case OpType::kUnsqueeze:
+      case OpType::kConcat:
+      case OpType::kConstantOfShape:
+      case OpType::kTranspose:
+      case OpType::kCast:
+      case OpType::kMul:
+      case OpType::kSub: return Fail(n, "is supported only on constants (shape arithmetic), not on activations");
       case OpType::kConstant: break;
     }
     return Fail(n, "is not handled by shape inference");
@@ -373,88 +385,73 @@ class ShapeInference {
     return Status::Ok();
   }
 
-  Status FoldShape(const Node& n, Tensor* out, bool* folded) {
-    RESQ_RETURN_IF_ERROR(Arity(n, 1, 1));
-    out->constant = out->is_int = true;
-    out->int_values = ShapeOf(n.inputs[0]);
-    out->shape = {static_cast<int64_t>(out->int_values.size())};
-    *folded = true;
-    return Status::Ok();
-  }
-
-  Status FoldGather(const Node& n, Tensor* out, bool* folded) {
-    RESQ_RETURN_IF_ERROR(Arity(n, 2, 2));
-    const Tensor *data = ConstantInput(n, 0), *indices = ConstantInput(n, 1);
-    if (!data || !indices || !data->is_int || !indices->is_int || data->shape.size() != 1 || n.axis != 0) {
-      return Fail(n, "is supported only on constant 1-D integer shapes");
-    }
-    const int64_t size = static_cast<int64_t>(data->int_values.size());
-    out->constant = out->is_int = true;
-    out->shape = indices->shape;
-    for (int64_t i : indices->int_values) {
-      const int64_t at = i < 0 ? i + size : i;
-      if (at < 0 || at >= size)
-        return Fail(n, "index %lld is outside %lld values", static_cast<long long>(i), static_cast<long long>(size));
-      out->int_values.push_back(data->int_values[at]);
-    }
-    *folded = true;
-    return Status::Ok();
-  }
-
-  Status FoldUnsqueeze(const Node& n, Tensor* out, bool* folded) {
-    RESQ_RETURN_IF_ERROR(Arity(n, 1, 2));
-    std::vector<int64_t> axes = n.axes;
-    if (n.inputs.size() > 1 && !n.inputs[1].empty()) {  // opset 13 moved axes to an input
-      const Tensor* a = ConstantInput(n, 1);
-      if (!a || !a->is_int) return Fail(n, "its axes must be a constant");
-      axes = a->int_values;
-    }
-    const Shape& x = ShapeOf(n.inputs[0]);
-    const int64_t rank = static_cast<int64_t>(x.size() + axes.size());
-    std::vector<bool> inserted(rank, false);
-    for (int64_t axis : axes) {
-      const int64_t a = axis < 0 ? axis + rank : axis;
-      if (a < 0 || a >= rank) return Fail(n, "axis %lld is outside the rank", static_cast<long long>(axis));
-      inserted[a] = true;
-    }
-    Shape shape;
-    size_t next = 0;
-    for (int64_t a = 0; a < rank; ++a) shape.push_back(inserted[a] ? 1 : x[next++]);
-    if (!ConstantInput(n, 0)) return Fail(n, "is supported only on constants");
-    return CopyOrFold(n, shape, out, folded);
-  }
-
-  Status FoldConcat(const Node& n, Tensor* out, bool* folded) {
-    out->constant = out->is_int = true;
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      const Tensor* part = ConstantInput(n, i);
-      if (!part || !part->is_int || part->shape.size() != 1) {
-        return Fail(n, "is supported only on constant 1-D integer shapes");
-      }
-      out->int_values.insert(out->int_values.end(), part->int_values.begin(), part->int_values.end());
-    }
-    out->shape = {static_cast<int64_t>(out->int_values.size())};
-    *folded = true;
-    return Status::Ok();
-  }
-
-  // Exporters write a zero-width Pad in front of some pools; anything wider is not supported.
+  // A constant Pad: its pads (an attribute before opset 11, then an input) and value must be constants. A
+  // zero-width one becomes an Identity; any other waits for the passes (pads_and_slices.cpp), which fold it
+  // into the next window or lower it.
   Status InferPad(Node* node, Tensor* out) {
     const Node& n = *node;
     RESQ_RETURN_IF_ERROR(Arity(n, 1, 3));
-    std::vector<int64_t> pads = n.axes;  // the attribute, before opset 11
     if (n.inputs.size() > 1 && !n.inputs[1].empty()) {
       const Tensor* p = ConstantInput(n, 1);
-      if (!p || !p->is_int) return Fail(n, "its pads must be a constant");
-      pads = p->int_values;
+      if (!p || !p->is_int) return Fail(n, "its pads must be an integer constant");
+      node->pads = p->int_values;
     }
-    for (int64_t p : pads) {
-      if (p != 0) return Fail(n, "pads by a non-zero amount; only zero-width Pad is supported");
+    if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+      const Tensor* v = ConstantInput(n, 2);
+      if (!v || ElementCount(v->shape) != 1) return Fail(n, "its constant value must be a one-element constant");
+      node->pad_value = v->is_int ? static_cast<float>(v->int_values[0]) : v->values[0];
     }
-    node->op = OpType::kIdentity;
-    node->inputs.resize(1);
-    node->axes.clear();
-    out->shape = ShapeOf(n.inputs[0]);
+    const Shape& x = ShapeOf(n.inputs[0]);
+    if (node->pads.size() != 2 * x.size()) {
+      return Fail(n, "has %zu pads for a rank-%zu input", node->pads.size(), x.size());
+    }
+    bool zero_width = true;
+    out->shape = x;
+    for (size_t a = 0; a < x.size(); ++a) {
+      const int64_t begin = node->pads[a], end = node->pads[a + x.size()];
+      if (begin < 0 || end < 0) return Fail(n, "has negative pads (cropping), which are not supported");
+      if (begin > kMaxTensorDim || end > kMaxTensorDim)
+        return Fail(n, "pads by more than %lld", (long long)kMaxTensorDim);
+      zero_width = zero_width && begin == 0 && end == 0;
+      out->shape[a] += begin + end;
+    }
+    if (zero_width) {
+      node->op = OpType::kIdentity;
+      node->inputs.resize(1);
+      node->pads.clear();
+    } else if (node->pad_value != 0.0f) {
+      return Fail(n, "pads with the value %g; only zero padding is supported", node->pad_value);
+    }
+    return Status::Ok();
+  }
+
+  // Slice of an activation: only x[:, :, ::sh, ::sw] (every element from the start, positive steps on H and
+  // W), what option A shortcuts subsample with. The strides go into the node's window.
+  Status InferSlice(Node* node, Tensor* out) {
+    const Node& n = *node;
+    RESQ_RETURN_IF_ERROR(Arity(n, 1, 5));
+    const Shape& x = ShapeOf(n.inputs[0]);
+    std::vector<AxisSlice> slices;
+    RESQ_RETURN_IF_ERROR(ResolveSlice(g_, n, x, &slices));
+    if (x.size() != 4) return Fail(n, "needs an NCHW input, has %s", ShapeString(x).c_str());
+    out->shape = x;
+    for (size_t a = 0; a < 4; ++a) {
+      const AxisSlice& s = slices[a];
+      const bool whole = s.start == 0 && s.step == 1 && s.count == x[a];
+      const bool subsample = a >= 2 && s.start == 0 && s.step > 1 && s.count == (x[a] + s.step - 1) / s.step;
+      if (!whole && !subsample) {
+        return Fail(n,
+                    "on an activation is supported only as x[:, :, ::sh, ::sw] (every sh-th row and sw-th "
+                    "column from the first, to the end); axis %zu starts at %lld with step %lld and keeps %lld of %lld",
+                    a, (long long)s.start, (long long)s.step, (long long)s.count, (long long)x[a]);
+      }
+      out->shape[a] = s.count;
+      if (s.step > kMaxTensorDim) return Fail(n, "has a step of %lld", (long long)s.step);
+    }
+    node->window = Window2D{};
+    node->window.kernel_h = node->window.kernel_w = 1;
+    node->window.stride_h = static_cast<int>(slices[2].step);
+    node->window.stride_w = static_cast<int>(slices[3].step);
     return Status::Ok();
   }
 

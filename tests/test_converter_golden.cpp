@@ -1,8 +1,12 @@
-// Float .resq models against PyTorch: torchvision ResNet-18 and ResNet-50 and small CIFAR-style ResNets,
-// each in both ONNX export forms (BatchNorm folded by the exporter, and BatchNormalization kept).
-// The ONNX files and golden outputs come from models/export_torchvision.py and
-// tests/export_cifar_resnets.py, run by CTest fixtures into RESQ_GOLDEN_DIR first.
+// Float .resq models against PyTorch: torchvision ResNet-18 and ResNet-50, small CIFAR-style ResNets and
+// the ResNet variants users bring, each in both ONNX export forms (BatchNorm folded by the exporter, and
+// BatchNormalization kept); the variants in int8 too, against float on real pictures. The ONNX files and
+// golden outputs come from models/export_torchvision.py, tests/export_cifar_resnets.py and
+// tests/export_resnet_variants.py, run by CTest fixtures into RESQ_GOLDEN_DIR first.
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "npy.h"
 #include "test_converter_support.h"
@@ -40,6 +44,41 @@ void CheckGolden(const std::string& model, const std::string& golden = "", int i
   }
 }
 
+// Converts GOLDEN_DIR/<model>.onnx to float and to int8 (calibrated on pictures_calib.npy, 64 Fashion-MNIST
+// training pictures) and runs both over pictures_eval.npy (32 test pictures): the cosine similarity of
+// the int8 outputs to the float ones is >= 0.99 on every picture.
+void CheckInt8(const std::string& model) {
+  const std::string dir = RESQ_GOLDEN_DIR, scratch = ScratchDir("int8_" + model);
+  convert::ConvertOptions o;
+  o.onnx_path = dir + "/" + model + ".onnx";
+  o.output_path = scratch + "/float.resq";
+  o.dtype = convert::DataType::kFloat32;
+  ConvertOrFail(o);
+  o.output_path = scratch + "/int8.resq";
+  o.dtype = convert::DataType::kInt8;
+  o.calibration_path = dir + "/pictures_calib.npy";
+  ConvertOrFail(o);
+
+  NpyArray x;
+  REQUIRE(ReadNpy(dir + "/pictures_eval.npy", &x).ok());
+  REQUIRE(x.shape.size() == 4);
+  PreparedModel float_model(ReadBytes(scratch + "/float.resq"), 2), int8_model(ReadBytes(scratch + "/int8.resq"), 2);
+  const size_t batch = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+  double worst = 1.0;
+  for (size_t n = 0; n < batch; ++n) {
+    const std::vector<float> in = NchwToNhwc(x.values.data() + n * c * h * w, int(c), int(h), int(w));
+    const std::vector<float> want = float_model.RunF32(in), got = int8_model.RunF32(in);
+    REQUIRE(got.size() == want.size());
+    double dot = 0.0, got_norm = 0.0, want_norm = 0.0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      dot += double{got[i]} * want[i], got_norm += double{got[i]} * got[i], want_norm += double{want[i]} * want[i];
+    }
+    worst = std::min(worst, dot / std::sqrt(got_norm * want_norm));
+  }
+  MESSAGE(model << " int8: lowest cosine against float over " << batch << " pictures " << worst);
+  CHECK(worst >= 0.99);
+}
+
 TEST_CASE("torchvision resnet18, BatchNorm folded by the exporter, matches PyTorch to 1e-4") {
   CheckGolden("resnet18_folded");
 }
@@ -59,6 +98,19 @@ TEST_CASE("CIFAR bottleneck net (grouped conv, mean, MatMul + Add, Softmax), bot
 }
 TEST_CASE("a dynamic-shape export converts with --input-size and matches PyTorch to 1e-4") {
   CheckGolden("bottleneck_dynamic", "bottleneck_folded", 32);
+}
+
+TEST_CASE("option A CIFAR ResNet-20 (strided Slice + channel Pad shortcuts), both forms, float to 1e-4, int8") {
+  CheckGolden("optiona_folded");
+  CheckGolden("optiona_bn");
+  CheckInt8("optiona_folded");
+  CheckInt8("optiona_bn");
+}
+TEST_CASE("zero Pad before a Conv and before a MaxPool after ReLU, both forms, float to 1e-4, int8") {
+  CheckGolden("padconv_folded");
+  CheckGolden("padconv_bn");
+  CheckInt8("padconv_folded");
+  CheckInt8("padconv_bn");
 }
 
 }  // namespace

@@ -1,81 +1,174 @@
-// BatchNormalization folded into the convolution that feeds it (ncnn's fuse_convolution_batchnorm).
+// BatchNormalization folded into a neighbouring convolution (ncnn's fuse_convolution_batchnorm), or, where
+// no fold is exact, lowered to a per-channel scale and shift: a depthwise 1x1 convolution.
 #include <cmath>
 
 #include "passes.h"
 
 namespace resq::convert {
+namespace {
+
+Tensor ConstantFloats(std::vector<int64_t> shape, std::vector<float> values) {
+  Tensor t;
+  t.shape = std::move(shape);
+  t.has_shape = t.constant = true;
+  t.values = std::move(values);
+  return t;
+}
+
+// BN(x)[c] = (x[c] - m[c]) * g[c] / sqrt(v[c] + eps) + beta[c] = x[c] * k[c] + shift[c], with
+//   k = g / sqrt(v + eps),  shift = beta - m * k.
+struct ScaleShift {
+  std::vector<double> k, shift;
+};
+
+Status ChannelScaleShift(const Graph& graph, const Node& bn, ScaleShift* out) {
+  const std::vector<float>& gamma = graph.tensors.at(bn.inputs[1]).values;
+  const std::vector<float>& beta = graph.tensors.at(bn.inputs[2]).values;
+  const std::vector<float>& mean = graph.tensors.at(bn.inputs[3]).values;
+  const std::vector<float>& var = graph.tensors.at(bn.inputs[4]).values;
+  for (size_t c = 0; c < gamma.size(); ++c) {
+    // A variance of 0 is normal (a channel constant over the training data) and folds fine thanks to eps.
+    // A negative one cannot come out of training: the file is damaged, and folding it (or clamping it to
+    // 0) would hide that. var + eps <= 0 divides by zero: ONNX's own result would be Inf or NaN.
+    if (var[c] < 0.0f) {
+      return Status::Error("BatchNormalization '%s': variance '%s' is negative (%g) at channel %zu", bn.name.c_str(),
+                           bn.inputs[4].c_str(), var[c], c);
+    }
+    if (double{var[c]} + double{bn.epsilon} <= 0.0) {
+      return Status::Error(
+          "BatchNormalization '%s': channel %zu has variance %g and epsilon %g: var + eps must be > 0 (division "
+          "by zero)",
+          bn.name.c_str(), c, var[c], bn.epsilon);
+    }
+    const double k = double{gamma[c]} / std::sqrt(double{var[c]} + double{bn.epsilon});
+    out->k.push_back(k);
+    out->shift.push_back(double{beta[c]} - double{mean[c]} * k);
+  }
+  return Status::Ok();
+}
+
+// A huge gamma over a tiny var + eps can still push a folded value past float's range.
+Status CheckFolded(const Node& bn, const Node& conv, const Tensor& weights, const Tensor& bias) {
+  const size_t bad_weight = FirstNonFinite(weights.values), bad_bias = FirstNonFinite(bias.values);
+  if (bad_weight == weights.values.size() && bad_bias == bias.values.size()) return Status::Ok();
+  return Status::Error("BatchNormalization '%s': folding it into Conv '%s' overflows float (%s %zu)", bn.name.c_str(),
+                       conv.name.c_str(), bad_bias != bias.values.size() ? "bias" : "weight",
+                       bad_bias != bias.values.size() ? bad_bias : bad_weight);
+}
+
+std::vector<float> BiasOf(const Graph& graph, const Node& conv, size_t channels) {
+  const bool has_bias = conv.inputs.size() > 2 && !conv.inputs[2].empty();
+  return has_bias ? graph.tensors.at(conv.inputs[2]).values : std::vector<float>(channels, 0.0f);
+}
+
+// Conv -> BN: per output channel c,
+//   w'[c] = w[c] * k[c]
+//   b'[c] = (b[c] - m[c]) * k[c] + beta[c] = b[c] * k[c] + shift[c]
+Status FoldBackward(Graph* graph, const Node& bn, const ScaleShift& s, Node* conv) {
+  Tensor weights = graph->tensors.at(conv->inputs[1]);
+  const size_t channels = s.k.size(), per_channel = weights.values.size() / channels;
+  const std::vector<float> bias = BiasOf(*graph, *conv, channels);
+  Tensor folded_bias = ConstantFloats({static_cast<int64_t>(channels)}, std::vector<float>(channels));
+  for (size_t c = 0; c < channels; ++c) {
+    for (size_t i = 0; i < per_channel; ++i) {
+      float& w = weights.values[c * per_channel + i];
+      w = static_cast<float>(double{w} * s.k[c]);
+    }
+    folded_bias.values[c] = static_cast<float>(double{bias[c]} * s.k[c] + s.shift[c]);
+  }
+  RESQ_RETURN_IF_ERROR(CheckFolded(bn, *conv, weights, folded_bias));
+  // Folded weights get their own names: an initializer may be shared with another node.
+  const std::string weight_name = conv->name + "/folded_weight", bias_name = conv->name + "/folded_bias";
+  graph->tensors[weight_name] = std::move(weights);
+  graph->tensors[bias_name] = std::move(folded_bias);
+  conv->inputs = {conv->inputs[0], weight_name, bias_name};
+  graph->tensors.erase(conv->output);
+  conv->output = bn.output;
+  return Status::Ok();
+}
+
+// BN -> Conv without padding: the Conv reads x * k + shift, so per output channel o and input channel i
+// (of o's group) at every kernel position,
+//   w'[o][i] = w[o][i] * k[i]
+//   b'[o] = b[o] + sum over i and the kernel of w[o][i] * shift[i]
+// With zero padding this is not exact: the padded zeros would be read as zeros after the BatchNorm,
+// while the folded conv reads them as x = 0, which the BatchNorm maps to shift, not 0. Hence only Convs
+// without padding take a BatchNorm forward.
+Status FoldForward(Graph* graph, const Node& bn, const ScaleShift& s, Node* conv) {
+  Tensor weights = graph->tensors.at(conv->inputs[1]);
+  const std::vector<int64_t>& shape = weights.shape;  // OIHW, I per group
+  const int64_t out_channels = shape[0], group_in = shape[1], taps = shape[2] * shape[3];
+  const int64_t group_out = out_channels / conv->groups;
+  std::vector<float> bias = BiasOf(*graph, *conv, static_cast<size_t>(out_channels));
+  Tensor folded_bias = ConstantFloats({out_channels}, std::vector<float>(out_channels));
+  for (int64_t o = 0; o < out_channels; ++o) {
+    double sum = bias[o];
+    for (int64_t i = 0; i < group_in; ++i) {
+      const size_t channel = static_cast<size_t>(o / group_out * group_in + i);
+      for (int64_t t = 0; t < taps; ++t) {
+        float& w = weights.values[(o * group_in + i) * taps + t];
+        sum += double{w} * s.shift[channel];
+        w = static_cast<float>(double{w} * s.k[channel]);
+      }
+    }
+    folded_bias.values[o] = static_cast<float>(sum);
+  }
+  RESQ_RETURN_IF_ERROR(CheckFolded(bn, *conv, weights, folded_bias));
+  const std::string weight_name = conv->name + "/folded_weight", bias_name = conv->name + "/folded_bias";
+  graph->tensors[weight_name] = std::move(weights);
+  graph->tensors[bias_name] = std::move(folded_bias);
+  conv->inputs = {bn.inputs[0], weight_name, bias_name};
+  graph->tensors.erase(bn.output);
+  return Status::Ok();
+}
+
+// BN alone (after an Add or a ReLU, before a ReLU: pre-activation ResNets): a depthwise 1x1 convolution,
+// weight k[c] and bias shift[c] per channel.
+Status ToDepthwise(Graph* graph, const ScaleShift& s, Node* bn) {
+  const int64_t channels = static_cast<int64_t>(s.k.size());
+  std::vector<float> weights(s.k.begin(), s.k.end()), bias(s.shift.begin(), s.shift.end());
+  const std::string weight_name = bn->name + "/scale", bias_name = bn->name + "/shift";
+  Tensor w = ConstantFloats({channels, 1, 1, 1}, std::move(weights)), b = ConstantFloats({channels}, std::move(bias));
+  RESQ_RETURN_IF_ERROR(CheckFolded(*bn, *bn, w, b));
+  graph->tensors[weight_name] = std::move(w);
+  graph->tensors[bias_name] = std::move(b);
+  bn->op = OpType::kConv;
+  bn->inputs = {bn->inputs[0], weight_name, bias_name};
+  bn->window = Window2D{};
+  bn->groups = static_cast<int>(channels);
+  return Status::Ok();
+}
+
+bool ReadOnlyBy(const Graph& graph, const std::string& tensor) {
+  return graph.Consumers(tensor).size() == 1 && graph.output != tensor;
+}
+
+bool Unpadded(const Window2D& w) { return w.pad_top == 0 && w.pad_left == 0 && w.pad_bottom == 0 && w.pad_right == 0; }
+
+}  // namespace
 
 Status FoldBatchNorm(Graph* graph) {
   std::vector<bool> erase(graph->nodes.size(), false);
   for (size_t n = 0; n < graph->nodes.size(); ++n) {
-    const Node& bn = graph->nodes[n];
+    Node& bn = graph->nodes[n];
     if (bn.op != OpType::kBatchNormalization) continue;
-    const std::string& x = bn.inputs[0];
-    const int producer = graph->Producer(x);
-    if (producer < 0 || graph->nodes[producer].op != OpType::kConv || graph->Consumers(x).size() != 1 ||
-        graph->output == x) {
-      return Status::Error(
-          "BatchNormalization '%s' cannot be folded: its input '%s' is not a Conv output read only "
-          "by it",
-          bn.name.c_str(), x.c_str());
+    ScaleShift s;
+    RESQ_RETURN_IF_ERROR(ChannelScaleShift(*graph, bn, &s));
+    const int producer = graph->Producer(bn.inputs[0]);
+    const std::vector<size_t> readers = graph->Consumers(bn.output);
+    // Backward first: a BN after a ReLU cannot fold into the Conv before that ReLU, and the ReLU is still a
+    // node here (fused later), so a Conv producer always means Conv -> BN directly.
+    if (producer >= 0 && graph->nodes[producer].op == OpType::kConv && ReadOnlyBy(*graph, bn.inputs[0])) {
+      RESQ_RETURN_IF_ERROR(FoldBackward(graph, bn, s, &graph->nodes[producer]));
+      erase[n] = true;
+    } else if (readers.size() == 1 && ReadOnlyBy(*graph, bn.output) && graph->nodes[readers[0]].op == OpType::kConv &&
+               graph->nodes[readers[0]].inputs[0] == bn.output && graph->nodes[readers[0]].auto_pad == "NOTSET" &&
+               Unpadded(graph->nodes[readers[0]].window)) {
+      RESQ_RETURN_IF_ERROR(FoldForward(graph, bn, s, &graph->nodes[readers[0]]));
+      erase[n] = true;
+    } else {
+      RESQ_RETURN_IF_ERROR(ToDepthwise(graph, s, &bn));
     }
-    Node& conv = graph->nodes[producer];
-    const Tensor& weights = graph->tensors[conv.inputs[1]];
-    const std::vector<float>& gamma = graph->tensors[bn.inputs[1]].values;
-    const std::vector<float>& beta = graph->tensors[bn.inputs[2]].values;
-    const std::vector<float>& mean = graph->tensors[bn.inputs[3]].values;
-    const std::vector<float>& var = graph->tensors[bn.inputs[4]].values;
-    const size_t channels = gamma.size();
-    const size_t per_channel = weights.values.size() / channels;
-    const bool has_bias = conv.inputs.size() > 2 && !conv.inputs[2].empty();
-    const std::vector<float> bias =
-        has_bias ? graph->tensors[conv.inputs[2]].values : std::vector<float>(channels, 0.0f);
-
-    // Per output channel c, with k = g / sqrt(v + eps):
-    //   w'[c] = w[c] * k
-    //   b'[c] = (b[c] - m[c]) * k + beta[c]
-    // Folded weights get their own names: an initializer may be shared with another node.
-    Tensor folded_weights = weights, folded_bias;
-    folded_bias.shape = {static_cast<int64_t>(channels)};
-    folded_bias.has_shape = folded_bias.constant = true;
-    folded_bias.values.resize(channels);
-    for (size_t c = 0; c < channels; ++c) {
-      // A variance of 0 is normal (a channel constant over the training data) and folds fine thanks to eps.
-      // A negative one cannot come out of training: the file is damaged, and folding it (or clamping it to
-      // 0) would hide that. var + eps <= 0 divides by zero: ONNX's own result would be Inf or NaN.
-      if (var[c] < 0.0f) {
-        return Status::Error("BatchNormalization '%s': variance '%s' is negative (%g) at channel %zu", bn.name.c_str(),
-                             bn.inputs[4].c_str(), var[c], c);
-      }
-      if (double{var[c]} + double{bn.epsilon} <= 0.0) {
-        return Status::Error(
-            "BatchNormalization '%s': channel %zu has variance %g and epsilon %g: var + eps must be > 0 (division "
-            "by zero)",
-            bn.name.c_str(), c, var[c], bn.epsilon);
-      }
-      const double k = double{gamma[c]} / std::sqrt(double{var[c]} + double{bn.epsilon});
-      for (size_t i = 0; i < per_channel; ++i) {
-        float& w = folded_weights.values[c * per_channel + i];
-        w = static_cast<float>(double{w} * k);
-      }
-      folded_bias.values[c] = static_cast<float>((double{bias[c]} - double{mean[c]}) * k + double{beta[c]});
-    }
-    // A huge gamma over a tiny var + eps can still push a folded value past float's range.
-    const size_t bad_weight = FirstNonFinite(folded_weights.values), bad_bias = FirstNonFinite(folded_bias.values);
-    if (bad_weight != folded_weights.values.size() || bad_bias != channels) {
-      const size_t c = bad_bias != channels ? bad_bias : bad_weight / per_channel;
-      return Status::Error(
-          "BatchNormalization '%s': folding channel %zu into Conv '%s' overflows float (gamma %g, "
-          "variance %g, epsilon %g)",
-          bn.name.c_str(), c, conv.name.c_str(), gamma[c], var[c], bn.epsilon);
-    }
-    const std::string weight_name = conv.name + "/folded_weight", bias_name = conv.name + "/folded_bias";
-    graph->tensors[weight_name] = std::move(folded_weights);
-    graph->tensors[bias_name] = std::move(folded_bias);
-    conv.inputs = {conv.inputs[0], weight_name, bias_name};
-    graph->tensors.erase(conv.output);
-    conv.output = bn.output;
-    erase[n] = true;
   }
   graph->EraseNodes(erase);
   return Status::Ok();

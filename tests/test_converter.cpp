@@ -618,14 +618,48 @@ TEST_CASE("error: a convolution kernel past the runtime's limit names the node a
   CheckFails(e.options, e.dir, "conv 'conv': kernel 65x65 is outside 1..64");
 }
 
-TEST_CASE("error: a BatchNormalization that follows no conv") {
-  ErrorCase e("lonely_batchnorm");
+// BatchNormalization (gamma, beta, mean, var away from identity) on the input itself, then Relu and a
+// 3x3 Conv with `pad`: with pad 0 the BN folds forward into the Conv, with pad 1 it cannot (padding zeros
+// are not normalized) and becomes a depthwise 1x1 conv. Both must match BN -> Relu -> Conv computed here.
+void CheckStandaloneBatchNorm(int pad, bool relu) {
+  const int c = 3, h = 6, w = 6, out_channels = 2;
+  const std::vector<float> gamma{1.5f, -0.7f, 0.3f}, beta{0.2f, -0.4f, 1.1f}, mean{0.5f, -1.0f, 2.0f},
+      var{0.8f, 2.5f, 0.05f};
+  std::vector<float> weights(out_channels * c * 9), x(c * h * w);
+  for (size_t i = 0; i < weights.size(); ++i) weights[i] = 0.1f * static_cast<float>(int(i * 7 % 11) - 5);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.25f * static_cast<float>(int(i * 5 % 17) - 8);
+  const std::string dir = ScratchDir("standalone_bn");
   OnnxGraph g;
-  g.Input("x", {1, 2, 4, 4}).Output("y");
-  for (const char* p : {"g", "b", "m", "v"}) g.Initializer(p, {2}, {1.0f, 1.0f});
-  g.Node("BatchNormalization", {"x", "g", "b", "m", "v"}, "y", "bn");
-  e.Save(g);
-  CheckFails(e.options, e.dir, "BatchNormalization 'bn' cannot be folded");
+  g.Input("x", {1, c, h, w}).Output("y");
+  g.Initializer("g", {c}, gamma).Initializer("b", {c}, beta).Initializer("m", {c}, mean).Initializer("v", {c}, var);
+  g.Initializer("w", {out_channels, c, 3, 3}, weights);
+  g.Node("BatchNormalization", {"x", "g", "b", "m", "v"}, "bn", "bn");
+  if (relu) g.Node("Relu", {"bn"}, "bn_relu", "relu");
+  SetInts(g.Node("Conv", {relu ? "bn_relu" : "bn", "w"}, "y", "conv"), "pads", {pad, pad, pad, pad});
+  g.Save(dir + "/model.onnx");
+  ConvertOrFail(FloatOptions(dir + "/model.onnx", dir + "/model.resq"));
+
+  std::vector<float> normalized(x.size());
+  for (int ch = 0; ch < c; ++ch) {
+    for (int p = 0; p < h * w; ++p) {
+      const double v =
+          (x[ch * h * w + p] - double{mean[ch]}) / std::sqrt(double{var[ch]} + 1e-5) * gamma[ch] + beta[ch];
+      normalized[ch * h * w + p] = static_cast<float>(relu ? std::max(v, 0.0) : v);
+    }
+  }
+  const std::vector<double> want = ConvNchw(normalized, c, h, w, weights, {}, out_channels, 3, pad, 1);
+  const std::vector<float> got = RunNchw(dir + "/model.resq", x, c, h, w);
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+}
+
+TEST_CASE("a BatchNormalization before a Conv without padding folds forward into it, exactly") {
+  CheckStandaloneBatchNorm(0, false);
+}
+TEST_CASE("a BatchNormalization before a padded Conv, or before a Relu, becomes a depthwise 1x1 conv") {
+  CheckStandaloneBatchNorm(1, false);
+  CheckStandaloneBatchNorm(0, true);
+  CheckStandaloneBatchNorm(1, true);
 }
 
 TEST_CASE("error: int8 without calibration inputs") {

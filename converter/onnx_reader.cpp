@@ -136,13 +136,20 @@ Status ReadAttributes(const onnx::NodeProto& proto, int64_t opset, Node* node) {
     case OpType::kAveragePool:
       // count_include_pad does not matter: only unpadded windows over the whole map are supported.
       return ReadWindow(proto, op, node);
-    case OpType::kBatchNormalization:
+    case OpType::kBatchNormalization: {
       node->epsilon = FloatAttribute(proto, "epsilon", 1e-5f);
-      if (IntAttribute(proto, "training_mode", 0) != 0) {
-        return Status::Error("BatchNormalization '%s' is in training mode: export the model in eval mode",
-                             node->name.c_str());
+      // A training-mode export normalizes with each batch's own statistics and writes the updated running
+      // ones as extra outputs (opset < 14), or says training_mode = 1 (opset 14+): taken as inference BN it
+      // gives wrong answers silently, so it is refused.
+      int outputs = 0;
+      for (const std::string& out : proto.output()) outputs += out.empty() ? 0 : 1;
+      if (IntAttribute(proto, "training_mode", 0) != 0 || outputs > 1) {
+        return Status::Error(
+            "BatchNormalization '%s' is exported in training mode (%s): call model.eval() before torch.onnx.export",
+            node->name.c_str(), outputs > 1 ? "it outputs batch statistics" : "training_mode = 1");
       }
       return CheckFiniteAttribute(*node, "epsilon", node->epsilon);
+    }
     case OpType::kGemm:
       node->alpha = FloatAttribute(proto, "alpha", 1.0f);
       node->beta = FloatAttribute(proto, "beta", 1.0f);

@@ -121,6 +121,19 @@ TEST_CASE("zero Pad before a Conv and before a MaxPool after ReLU, both forms, f
   CheckInt8("padconv_folded");
   CheckInt8("padconv_bn");
 }
+TEST_CASE("a model exported in training mode is refused with a message saying to export after model.eval()") {
+  convert::ConvertOptions o;
+  o.onnx_path = std::string(RESQ_GOLDEN_DIR) + "/training_mode.onnx";
+  o.output_path = ScratchDir("training_mode") + "/model.resq";
+  o.dtype = convert::DataType::kFloat32;
+  convert::ConvertResult result;
+  const Status status = convert::Convert(o, &result);
+  INFO(status.message());
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.message().find("is exported in training mode") != std::string::npos);
+  CHECK(status.message().find("model.eval()") != std::string::npos);
+  CHECK(status.message().find('\n') == std::string::npos);
+}
 
 }  // namespace
 }  // namespace resq::test

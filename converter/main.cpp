@@ -1,12 +1,15 @@
 // resq-convert MODEL.onnx -o OUT.resq [--dtype int8|float32] [--calib PATH] [--calib-count N]
 //   [--method minmax|percentile|mse] [--input-size HxW] [--mean ..] [--std ..] [--labels FILE]
 //   [--report FILE.json] [--eval DIR]
-// Converts an ONNX ResNet classifier into a .resq model; see convert.h for the flow.
+// resq-convert --inspect MODEL.onnx [--input-size HxW]
+// Converts an ONNX ResNet classifier into a .resq model (see convert.h for the flow), or describes what
+// converting it would do (inspect.h).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "convert.h"
 #include "guarded_main.h"
+#include "inspect.h"
 #include "progress.h"
 
 namespace {
@@ -30,9 +33,12 @@ int Main(int argc, char** argv) {
   CLI::App app{"Convert an ONNX ResNet classifier into a .resq model (int8 by default)"};
   resq::convert::ConvertOptions o;
   std::string dtype = "int8", method = "mse", input_size;
-  bool quiet = false;
+  bool quiet = false, inspect = false;
   app.add_option("model", o.onnx_path, "the ONNX model")->required();
-  app.add_option("-o,--output", o.output_path, "the .resq file to write")->required();
+  app.add_option("-o,--output", o.output_path, "the .resq file to write (needed unless --inspect)");
+  app.add_flag("--inspect", inspect,
+               "describe the model without converting: ops with counts, input and output shapes, what is folded, "
+               "fused or lowered, what is unsupported (exit status 1 when it cannot be converted)");
   app.add_option("--dtype", dtype, "int8 (default) or float32")->check(CLI::IsMember({"int8", "float32"}));
   app.add_option("--calib", o.calibration_path,
                  "calibration inputs: a folder of JPEG/PNG pictures or a float32 NCHW .npy (needed for int8)");
@@ -67,6 +73,20 @@ int Main(int argc, char** argv) {
   }
   if (!input_size.empty() && !ParseInputSize(input_size, &o.input_height, &o.input_width)) {
     std::fprintf(stderr, "resq-convert: --input-size '%s' is not HxW, e.g. 224x224\n", input_size.c_str());
+    return 1;
+  }
+  if (inspect) {
+    resq::convert::InspectResult inspected;
+    const resq::Status status = resq::convert::InspectOnnx(o.onnx_path, o.input_height, o.input_width, &inspected);
+    if (!status.ok()) {
+      std::fprintf(stderr, "resq-convert: %s\n", status.message().c_str());
+      return 1;
+    }
+    std::printf("%s", inspected.text.c_str());
+    return inspected.convertible ? 0 : 1;
+  }
+  if (o.output_path.empty()) {
+    std::fprintf(stderr, "resq-convert: --output is required (or --inspect)\n");
     return 1;
   }
   o.show_progress = !quiet && resq::convert::StderrIsTerminal();

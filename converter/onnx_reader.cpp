@@ -3,6 +3,7 @@
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <map>
@@ -16,6 +17,7 @@ namespace resq::convert {
 namespace {
 
 constexpr int kMaxWindow = 1 << 16;  // kernel, stride, dilation, pad
+constexpr size_t kNamedNodes = 3;    // node names listed per op in messages
 
 struct OpName {
   const char* name;
@@ -256,18 +258,38 @@ Status CheckStructure(const onnx::GraphProto& graph, const std::string& path, st
   return Status::Ok();
 }
 
-Status CheckOpsSupported(const onnx::GraphProto& graph) {
+std::string NodeName(const onnx::NodeProto& node) {
+  return node.name().empty() ? (node.output_size() ? node.output(0) : "?") : node.name();
+}
+
+// Ops in order of first appearance, each with its count and first few node names.
+std::vector<OpCount> CountOps(const onnx::GraphProto& graph, bool unsupported_only) {
+  std::vector<OpCount> counts;
   for (const onnx::NodeProto& node : graph.node()) {
     OpType op;
     const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
-    if (!default_domain || !FindOp(node.op_type(), &op)) {
-      const std::string full = default_domain ? node.op_type() : node.domain() + "::" + node.op_type();
-      const std::string name = node.name().empty() ? (node.output_size() ? node.output(0) : "?") : node.name();
-      return Status::Error("unsupported ONNX op '%s' at node '%s' (supported: %s)", full.c_str(), name.c_str(),
-                           SupportedOpList().c_str());
-    }
+    const bool supported = default_domain && FindOp(node.op_type(), &op);
+    if (unsupported_only && supported) continue;
+    const std::string full = default_domain ? node.op_type() : node.domain() + "::" + node.op_type();
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const OpCount& c) { return c.op == full; });
+    if (it == counts.end()) it = counts.insert(counts.end(), OpCount{full, 0, {}});
+    ++it->count;
+    if (it->nodes.size() < kNamedNodes) it->nodes.push_back(NodeName(node));
   }
-  return Status::Ok();
+  return counts;
+}
+
+// Every unsupported op at once: "unsupported ONNX ops 'Sigmoid' at 3 nodes ('se1', 'se2', 'se3'), 'Mul' at
+// node 'se1/mul' (supported: ...)".
+Status CheckOpsSupported(const onnx::GraphProto& graph) {
+  const std::vector<OpCount> unsupported = CountOps(graph, true);
+  if (unsupported.empty()) return Status::Ok();
+  std::string list;
+  for (const OpCount& c : unsupported) {
+    list += (list.empty() ? "'" : ", '") + c.op + "' at " + DescribeNodes(c);
+  }
+  return Status::Error("unsupported ONNX op%s %s (supported: %s)", unsupported.size() > 1 ? "s" : "", list.c_str(),
+                       SupportedOpList().c_str());
 }
 
 // The declared input: float, rank 4, dynamic dimensions as -1.
@@ -331,6 +353,27 @@ std::map<std::string, std::string> FirstReaders(const onnx::GraphProto& graph) {
 }
 
 }  // namespace
+
+std::string DescribeNodes(const OpCount& c) {
+  std::string names;
+  for (const std::string& n : c.nodes) names += (names.empty() ? "'" : ", '") + n + "'";
+  if (c.count == 1) return "node " + names;
+  return std::to_string(c.count) + " nodes (" + names + (c.count > c.nodes.size() ? ", ..." : "") + ")";
+}
+
+Status SummarizeOnnx(const std::string& bytes, const std::string& path, OnnxSummary* summary) {
+  RESQ_RETURN_IF_ERROR(CheckProtobufFraming(bytes, path));
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes) || !model.has_graph()) {
+    return Status::Error("'%s' is not an ONNX model: protobuf cannot parse it as a ModelProto", path.c_str());
+  }
+  *summary = OnnxSummary();
+  summary->producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
+  summary->opset = DefaultOpset(model);
+  summary->ops = CountOps(model.graph(), false);
+  summary->unsupported = CountOps(model.graph(), true);
+  return Status::Ok();
+}
 
 const std::string& SupportedOpList() {
   static const std::string list = [] {

@@ -6,6 +6,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "inspect.h"
 #include "npy.h"
 #include "range_histogram.h"
 #include "report.h"
@@ -551,6 +552,58 @@ TEST_CASE("error: an unsupported op names the op, the node and the supported lis
   e.Save(g);
   CheckFails(e.options, e.dir,
              "unsupported ONNX op 'LeakyRelu' at node 'blk3/act' (supported: Conv, BatchNormalization, Relu");
+}
+
+TEST_CASE("error: every unsupported op is listed at once, with its count and first nodes") {
+  ErrorCase e("unsupported_ops");
+  OnnxGraph g;
+  g.Input("x", {1, 3, 4, 4}).Output("y");
+  std::string x = "x";
+  for (int i = 1; i <= 4; ++i) {
+    g.Node("LeakyRelu", {x}, "a" + std::to_string(i), "act" + std::to_string(i));
+    x = "a" + std::to_string(i);
+  }
+  g.Node("Sigmoid", {x}, "y", "gate");
+  e.Save(g);
+  CheckFails(e.options, e.dir,
+             "unsupported ONNX ops 'LeakyRelu' at 4 nodes ('act1', 'act2', 'act3', ...), 'Sigmoid' at node 'gate' "
+             "(supported: Conv,");
+}
+
+// Conv + BatchNormalization + Relu, and optionally an op resq-convert does not read after them.
+void SaveInspected(const std::string& path, bool unsupported) {
+  OnnxGraph g;
+  g.Input("x", {1, 3, 8, 8}).Output("y");
+  g.Initializer("w", {4, 3, 3, 3}, std::vector<float>(4 * 3 * 9, 0.1f));
+  for (const char* p : {"g", "b", "m", "v"}) g.Initializer(p, {4}, {1.0f, 0.5f, 2.0f, 1.5f});
+  SetInts(g.Node("Conv", {"x", "w"}, "c", "conv"), "pads", {1, 1, 1, 1});
+  g.Node("BatchNormalization", {"c", "g", "b", "m", "v"}, "n", "bn");
+  g.Node("Relu", {"n"}, unsupported ? "r" : "y", "relu");
+  if (unsupported) g.Node("Sigmoid", {"r"}, "y", "gate");
+  g.Save(path);
+}
+
+TEST_CASE("--inspect describes ops, shapes and what the passes do, without converting") {
+  const std::string dir = ScratchDir("inspect");
+  SaveInspected(dir + "/ok.onnx", false);
+  convert::InspectResult result;
+  REQUIRE(convert::InspectOnnx(dir + "/ok.onnx", 0, 0, &result).ok());
+  INFO(result.text);
+  CHECK(result.convertible);
+  for (const char* line :
+       {"ONNX ops (3 nodes):\n  Conv x1\n  BatchNormalization x1\n  Relu x1\n", "input 'x': 1x3x8x8\n",
+        "output 'y': 1x4x8x8\n", "  BatchNormalization: folded into a neighbouring Conv (x1)\n",
+        "  Relu: fused into the op before it (x1)\n", "after conversion: 1 ops (Conv x1)\n", "convertible: yes\n"}) {
+    CHECK(result.text.find(line) != std::string::npos);
+  }
+  CHECK(FilesIn(dir) == 1);  // nothing written
+
+  SaveInspected(dir + "/sigmoid.onnx", true);
+  REQUIRE(convert::InspectOnnx(dir + "/sigmoid.onnx", 0, 0, &result).ok());
+  INFO(result.text);
+  CHECK_FALSE(result.convertible);
+  CHECK(result.text.find("unsupported ops:\n  Sigmoid at node 'gate'\n") != std::string::npos);
+  CHECK(result.text.find("convertible: no: unsupported ONNX op 'Sigmoid'") != std::string::npos);
 }
 
 TEST_CASE("error: a missing initializer") {

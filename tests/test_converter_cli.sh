@@ -35,6 +35,16 @@ expect_error "bad input size" "--input-size '28by28' is not HxW" "$model" -o "$w
 expect_error "int8 without calibration" "needs calibration inputs" "$model" -o "$work/out/m.resq"
 expect_error "wrong mean" "--mean has 2 values" "$model" -o "$work/out/m.resq" --dtype float32 --mean 0.1,0.2
 
+expect_error "no output" "--output is required (or --inspect)" "$model" --dtype float32
+
+# --inspect describes the model, writes nothing and exits 0 for a convertible model.
+inspected=$("$convert" --inspect "$model" 2>&1)
+[ $? -eq 0 ] || fail "--inspect: exit status not 0: $inspected"
+for line in "ONNX ops (" "  Conv x" "input 'input': 1x1x28x28" "graph passes:" "after conversion: " "convertible: yes"; do
+  grep -qF -- "$line" <<<"$inspected" || fail "--inspect: no '$line' in: $inspected"
+done
+[ -z "$(ls -A "$work/out" 2>/dev/null)" ] || fail "--inspect left files behind: $(ls "$work/out")"
+
 odd="$work/out/a \"quoted\" \\ dir"$'\n'"next line "$'\xe9'
 mkdir -p "$odd"
 cp "$model" "$odd/model.onnx"

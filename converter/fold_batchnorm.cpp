@@ -1,5 +1,6 @@
 // BatchNormalization folded into a neighbouring convolution (ncnn's fuse_convolution_batchnorm), or, where
 // no fold is exact, lowered to a per-channel scale and shift: a depthwise 1x1 convolution.
+#include <algorithm>
 #include <cmath>
 
 #include "passes.h"
@@ -47,13 +48,19 @@ Status ChannelScaleShift(const Graph& graph, const Node& bn, ScaleShift* out) {
   return Status::Ok();
 }
 
-// A huge gamma over a tiny var + eps can still push a folded value past float's range.
-Status CheckFolded(const Node& bn, const Node& conv, const Tensor& weights, const Tensor& bias) {
+// A huge gamma over a tiny var + eps can still push a folded value past float's range. channel_of maps
+// the index of a bad weight (or, with bias = true, of a bad bias) to the BatchNorm channel to blame.
+template <typename ChannelOf>
+Status CheckFolded(const Graph& graph, const Node& bn, const Node& conv, const Tensor& weights, const Tensor& bias,
+                   ChannelOf channel_of) {
   const size_t bad_weight = FirstNonFinite(weights.values), bad_bias = FirstNonFinite(bias.values);
   if (bad_weight == weights.values.size() && bad_bias == bias.values.size()) return Status::Ok();
-  return Status::Error("BatchNormalization '%s': folding it into Conv '%s' overflows float (%s %zu)", bn.name.c_str(),
-                       conv.name.c_str(), bad_bias != bias.values.size() ? "bias" : "weight",
-                       bad_bias != bias.values.size() ? bad_bias : bad_weight);
+  const size_t c = bad_bias != bias.values.size() ? channel_of(bad_bias, true) : channel_of(bad_weight, false);
+  return Status::Error(
+      "BatchNormalization '%s': folding channel %zu into Conv '%s' overflows float (gamma %g, variance %g, epsilon "
+      "%g)",
+      bn.name.c_str(), c, conv.name.c_str(), graph.tensors.at(bn.inputs[1]).values[c],
+      graph.tensors.at(bn.inputs[4]).values[c], bn.epsilon);
 }
 
 std::vector<float> BiasOf(const Graph& graph, const Node& conv, size_t channels) {
@@ -76,7 +83,8 @@ Status FoldBackward(Graph* graph, const Node& bn, const ScaleShift& s, Node* con
     }
     folded_bias.values[c] = static_cast<float>(double{bias[c]} * s.k[c] + s.shift[c]);
   }
-  RESQ_RETURN_IF_ERROR(CheckFolded(bn, *conv, weights, folded_bias));
+  RESQ_RETURN_IF_ERROR(CheckFolded(*graph, bn, *conv, weights, folded_bias,
+                                   [&](size_t i, bool is_bias) { return is_bias ? i : i / per_channel; }));
   // Folded weights get their own names: an initializer may be shared with another node.
   const std::string weight_name = conv->name + "/folded_weight", bias_name = conv->name + "/folded_bias";
   graph->tensors[weight_name] = std::move(weights);
@@ -113,7 +121,14 @@ Status FoldForward(Graph* graph, const Node& bn, const ScaleShift& s, Node* conv
     }
     folded_bias.values[o] = static_cast<float>(sum);
   }
-  RESQ_RETURN_IF_ERROR(CheckFolded(bn, *conv, weights, folded_bias));
+  // A bad bias sums over every input channel: the channel with the largest shift is the likely culprit.
+  const size_t largest_shift = static_cast<size_t>(
+      std::max_element(s.shift.begin(), s.shift.end(), [](double a, double b) { return std::fabs(a) < std::fabs(b); }) -
+      s.shift.begin());
+  RESQ_RETURN_IF_ERROR(CheckFolded(*graph, bn, *conv, weights, folded_bias, [&](size_t i, bool is_bias) {
+    const int64_t o = static_cast<int64_t>(i) / taps / group_in, ic = static_cast<int64_t>(i) / taps % group_in;
+    return is_bias ? largest_shift : static_cast<size_t>(o / group_out * group_in + ic);
+  }));
   const std::string weight_name = conv->name + "/folded_weight", bias_name = conv->name + "/folded_bias";
   graph->tensors[weight_name] = std::move(weights);
   graph->tensors[bias_name] = std::move(folded_bias);
@@ -129,7 +144,7 @@ Status ToDepthwise(Graph* graph, const ScaleShift& s, Node* bn) {
   std::vector<float> weights(s.k.begin(), s.k.end()), bias(s.shift.begin(), s.shift.end());
   const std::string weight_name = bn->name + "/scale", bias_name = bn->name + "/shift";
   Tensor w = ConstantFloats({channels, 1, 1, 1}, std::move(weights)), b = ConstantFloats({channels}, std::move(bias));
-  RESQ_RETURN_IF_ERROR(CheckFolded(*bn, *bn, w, b));
+  RESQ_RETURN_IF_ERROR(CheckFolded(*graph, *bn, *bn, w, b, [](size_t i, bool) { return i; }));
   graph->tensors[weight_name] = std::move(w);
   graph->tensors[bias_name] = std::move(b);
   bn->op = OpType::kConv;

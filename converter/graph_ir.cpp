@@ -10,6 +10,7 @@ const char* OpTypeName(OpType op) {
     case OpType::kConv: return "Conv";
     case OpType::kBatchNormalization: return "BatchNormalization";
     case OpType::kRelu: return "Relu";
+    case OpType::kClip: return "Clip";
     case OpType::kAdd: return "Add";
     case OpType::kMaxPool: return "MaxPool";
     case OpType::kAveragePool: return "AveragePool";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ enum class OpType {
   kConv,
   kBatchNormalization,
   kRelu,
+  kClip,  // ReLU6 and friends: fused like Relu, as a clamp
   kAdd,
   kMaxPool,
   kAveragePool,
@@ -59,8 +61,15 @@ struct Node {
   bool ceil_mode = false;
   int groups = 1;
 
-  bool relu = false;      // fused by the passes: the op clamps its output at 0
-  float epsilon = 1e-5f;  // BatchNormalization
+  // The fused activation (fuse_activation.cpp): the op clamps its output to [clamp_min, clamp_max]. ReLU is
+  // [0, inf), ReLU6 [0, 6]. A Clip node holds its own bounds here until it is fused.
+  float clamp_min = -std::numeric_limits<float>::infinity();
+  float clamp_max = std::numeric_limits<float>::infinity();
+  bool Clamps() const {
+    return clamp_min > -std::numeric_limits<float>::infinity() || clamp_max < std::numeric_limits<float>::infinity();
+  }
+  bool NonNegative() const { return clamp_min >= 0.0f; }  // e.g. after a fused ReLU
+  float epsilon = 1e-5f;                                  // BatchNormalization
 
   // Gemm: y = alpha * A * op(B) + beta * C, op(B) = B^T when trans_b.
   float alpha = 1.0f, beta = 1.0f;

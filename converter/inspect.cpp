@@ -31,7 +31,8 @@ std::string Fate(const Node& before, const Graph& after) {
   }
   switch (op) {
     case OpType::kBatchNormalization: return "folded into a neighbouring Conv";
-    case OpType::kRelu: return "fused into the op before it";
+    case OpType::kRelu:
+    case OpType::kClip: return "fused into the op before it";
     case OpType::kPad: return "folded into the padding of the next Conv or MaxPool";
     case OpType::kSlice: return "merged into the 1x1 strided Conv after it";
     case OpType::kAdd: return "folded into the Gemm before it as its bias";

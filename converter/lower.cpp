@@ -1,5 +1,7 @@
 #include "lower.h"
 
+#include <limits>
+
 #include "weight_layout.h"
 
 namespace resq::convert {
@@ -58,7 +60,11 @@ class Lowering {
   }
   const std::vector<float>& Values(const std::string& tensor) const { return g_.tensors.at(tensor).values; }
   const std::vector<int64_t>& ShapeOf(const std::string& tensor) const { return g_.tensors.at(tensor).shape; }
-  Activation ActivationOf(const Node& node) const { return node.relu ? Activation::kRelu : Activation::kNone; }
+  FusedActivation ActivationOf(const Node& node) const {
+    if (!node.Clamps()) return Activation::kNone;
+    if (node.clamp_min == 0.0f && node.clamp_max == std::numeric_limits<float>::infinity()) return Activation::kRelu;
+    return FusedActivation::Clamp(node.clamp_min, node.clamp_max);
+  }
 
   // Filter and bias of a Conv (OIHW -> OHWI) or Gemm ([out, in] as is), float or int8 + int32. A gathered
   // Conv's filter is the same bytes as a 1x1 filter [O, 1, 1, KH*KW*C]: OHWI rows are in Im2Col's order.

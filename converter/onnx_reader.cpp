@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -30,6 +31,7 @@ constexpr OpName kSupportedOps[] = {
     {"Conv", OpType::kConv},
     {"BatchNormalization", OpType::kBatchNormalization},
     {"Relu", OpType::kRelu},
+    {"Clip", OpType::kClip},
     {"Add", OpType::kAdd},
     {"MaxPool", OpType::kMaxPool},
     {"AveragePool", OpType::kAveragePool},
@@ -185,6 +187,10 @@ Status ReadAttributes(const onnx::NodeProto& proto, int64_t opset, Node* node) {
       node->starts = IntsAttribute(proto, "starts");
       node->ends = IntsAttribute(proto, "ends");
       node->axes = IntsAttribute(proto, "axes");
+      return Status::Ok();
+    case OpType::kClip:  // before opset 11 the bounds are attributes; later optional inputs (shape_inference.cpp)
+      node->clamp_min = FloatAttribute(proto, "min", -std::numeric_limits<float>::infinity());
+      node->clamp_max = FloatAttribute(proto, "max", std::numeric_limits<float>::infinity());
       return Status::Ok();
     case OpType::kTranspose: node->perm = IntsAttribute(proto, "perm"); return Status::Ok();
     case OpType::kCast: node->cast_to = IntAttribute(proto, "to", 0); return Status::Ok();

@@ -38,10 +38,10 @@ Status FoldSpatialPad(Graph* graph, size_t n, std::vector<bool>* erase) {
   }
   if (next->op == OpType::kMaxPool) {
     const int producer = graph->Producer(pad.inputs[0]);
-    if (producer < 0 || !graph->nodes[producer].relu) {
+    if (producer < 0 || !graph->nodes[producer].NonNegative()) {
       return Status::Error(
           "Pad '%s' cannot be folded into MaxPool '%s': zero padding equals MaxPool's own padding (which never "
-          "wins the max) only for a non-negative input, and '%s' does not come from a ReLU",
+          "wins the max) only for a non-negative input, and '%s' does not come from a ReLU or a Clip at 0 or above",
           pad.name.c_str(), next->name.c_str(), pad.inputs[0].c_str());
     }
   }

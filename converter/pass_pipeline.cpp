@@ -1,5 +1,5 @@
 // The graph passes in the order they run (each lives in its own file: canonicalize, fold_batchnorm,
-// fuse_relu, pads_and_slices), then the check that only ops the runtime can run are left.
+// fuse_activation, pads_and_slices), then the check that only ops the runtime can run are left.
 #include "passes.h"
 
 namespace resq::convert {
@@ -77,7 +77,7 @@ Status RunPasses(Graph* graph) {
   RESQ_RETURN_IF_ERROR(RemoveIdentities(graph));
   RESQ_RETURN_IF_ERROR(FoldBatchNorm(graph));
   RESQ_RETURN_IF_ERROR(CanonicalizeWeights(graph));
-  RESQ_RETURN_IF_ERROR(FuseRelu(graph));
+  RESQ_RETURN_IF_ERROR(FuseActivations(graph));
   RESQ_RETURN_IF_ERROR(LowerPadsAndSlices(graph));
   return CheckLowerable(*graph);
 }

@@ -1,6 +1,6 @@
 // Graph rewrites between reading ONNX and lowering to the runtime's ops. After RunPasses the graph holds
 // only Conv (bias always present), Add, MaxPool, GlobalAveragePool, Gemm ([out, in] weights, bias) and a
-// final Softmax, with every ReLU fused into the op before it. Shapes must be known (InferShapes).
+// final Softmax, with every ReLU and Clip fused into the op before it. Shapes must be known (InferShapes).
 #pragma once
 
 #include "graph_ir.h"
@@ -23,12 +23,12 @@ Status FoldBatchNorm(Graph* graph);
 // bias of `out` floats (beta folded in); Conv without bias gets a zero bias.
 Status CanonicalizeWeights(Graph* graph);
 
-// A Relu that is the only reader of a Conv, Add or Gemm output becomes that op's fused activation.
-Status FuseRelu(Graph* graph);
+// A Relu or Clip that is the only reader of a Conv, Add or Gemm output becomes that op's fused clamp.
+Status FuseActivations(Graph* graph);
 
 // Zero Pads of H and W fold into the window of the Conv, or the MaxPool after a ReLU, that reads them;
 // strided Slices (x[:, :, ::sh, ::sw]) and zero Pads of the channels (option A shortcuts) become a 1x1
-// strided Conv with 0/1 weights (pads_and_slices.cpp). Runs after FuseRelu: MaxPool needs to know.
+// strided Conv with 0/1 weights (pads_and_slices.cpp). Runs after FuseActivations: MaxPool needs to know.
 Status LowerPadsAndSlices(Graph* graph);
 
 // Fails, naming the node, on anything the runtime cannot run that is still in the graph.

@@ -96,7 +96,7 @@ class Planner {
   Status Output(const Node& node, Quantization* q) {
     const auto it = stats_.nodes.find(node.name);
     if (it == stats_.nodes.end()) return Status::Error("node '%s' has no calibration statistics", node.name.c_str());
-    return FromStats(node.output, it->second, node.relu, q);
+    return FromStats(node.output, it->second, node.NonNegative(), q);
   }
 
   // Weights symmetric per output channel on [-127, 127]; bias int32 on the accumulator's grid.

@@ -128,6 +128,7 @@ class ShapeInference {
       case OpType::kMaxPool:
       case OpType::kAveragePool: return InferPool(node, out);
       case OpType::kBatchNormalization: return InferBatchNorm(n, out);
+      case OpType::kClip: return InferClip(node, out);
       case OpType::kRelu:
       case OpType::kSoftmax:
         RESQ_RETURN_IF_ERROR(Arity(n, 1, 1));
@@ -268,6 +269,26 @@ class ShapeInference {
       }
     }
     out->shape = x;
+    return Status::Ok();
+  }
+
+  // Clip's bounds from opset 11 are optional inputs, one-value constants; NaN bounds are refused.
+  Status InferClip(Node* node, Tensor* out) {
+    const Node& n = *node;
+    RESQ_RETURN_IF_ERROR(Arity(n, 1, 3));
+    for (size_t i = 1; i < 3; ++i) {
+      if (i >= n.inputs.size() || n.inputs[i].empty()) continue;
+      const Tensor* bound = ConstantInput(n, i);
+      if (!bound || ElementCount(bound->shape) != 1)
+        return Fail(n, "its %s must be a one-value constant", i == 1 ? "min" : "max");
+      const float value = bound->is_int ? static_cast<float>(bound->int_values[0]) : bound->values[0];
+      (i == 1 ? node->clamp_min : node->clamp_max) = value;
+    }
+    if (!(node->clamp_min <= node->clamp_max)) {
+      return Fail(n, "has min %g above max %g", node->clamp_min, node->clamp_max);
+    }
+    node->inputs.resize(1);
+    out->shape = ShapeOf(n.inputs[0]);
     return Status::Ok();
   }
 

@@ -15,6 +15,8 @@ before it where it can) and bn (every BatchNormalization kept):
   - optiona:  He et al.'s CIFAR ResNet-20 with option A shortcuts, F.pad(x[:, :, ::2, ::2], channels)
   - preact:   pre-activation ResNet (BN-ReLU-Conv blocks, BN after the residual Add, 1x1 projections)
   - padconv:  nn.ZeroPad2d before a Conv with no padding of its own, and before a MaxPool after a ReLU
+  - relu6:    basic blocks with ReLU6 (Clip 0..6) after the convolutions and the residual Adds; also as
+              relu6_opset9_folded.onnx, where Clip's bounds are attributes rather than inputs
 plus training_mode.onnx: a model exported with training=TrainingMode.TRAINING, which must be refused.
 Weights are seeded; BatchNorm gets gamma and beta away from identity and running statistics from
 train-mode passes over real pictures (not the default 0 / 1).
@@ -129,7 +131,35 @@ class PadConvNet(nn.Module):
         return self.linear(out.mean([2, 3]))
 
 
-VARIANTS = (("optiona", OptionAResNet20), ("preact", PreActResNet), ("padconv", PadConvNet))
+class ReLU6Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu6(self.bn1(self.conv1(x)))
+        return F.relu6(self.bn2(self.conv2(out)) + self.shortcut(x))
+
+
+class ReLU6Net(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU6())
+        self.layers = nn.Sequential(ReLU6Block(16, 16, 1), ReLU6Block(16, 32, 2), ReLU6Block(32, 64, 2))
+        self.linear = nn.Linear(64, classes)
+
+    def forward(self, x):
+        out = self.layers(self.stem(x))
+        return self.linear(out.mean([2, 3]))
+
+
+VARIANTS = (("optiona", OptionAResNet20), ("preact", PreActResNet), ("padconv", PadConvNet), ("relu6", ReLU6Net))
 
 
 def randomize(model, seed, calib):
@@ -149,8 +179,8 @@ def randomize(model, seed, calib):
     model.eval()
 
 
-def export(model, path, form, training=False):
-    kwargs = dict(opset_version=13, input_names=["input"], output_names=["output"])
+def export(model, path, form, training=False, opset=13):
+    kwargs = dict(opset_version=opset, input_names=["input"], output_names=["output"])
     if form == "bn":
         kwargs.update(training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
     if training:
@@ -177,6 +207,11 @@ def main():
         for form in ("folded", "bn"):
             prefix = os.path.join(out, "%s_%s" % (name, form))
             export(model, prefix + ".onnx", form)
+            np.save(prefix + "_input.npy", x.numpy())
+            np.save(prefix + "_output.npy", y.numpy().astype(np.float32))
+        if name == "relu6":
+            prefix = os.path.join(out, "relu6_opset9_folded")
+            export(model, prefix + ".onnx", "folded", opset=9)
             np.save(prefix + "_input.npy", x.numpy())
             np.save(prefix + "_output.npy", y.numpy().astype(np.float32))
         if name == "optiona":

@@ -121,6 +121,13 @@ TEST_CASE("zero Pad before a Conv and before a MaxPool after ReLU, both forms, f
   CheckInt8("padconv_folded");
   CheckInt8("padconv_bn");
 }
+TEST_CASE("ReLU6 (Clip 0..6 as inputs, and as opset 9 attributes) after Convs and Adds, float to 1e-4, int8") {
+  CheckGolden("relu6_folded");
+  CheckGolden("relu6_bn");
+  CheckGolden("relu6_opset9_folded");
+  CheckInt8("relu6_folded");
+  CheckInt8("relu6_bn");
+}
 TEST_CASE("a model exported in training mode is refused with a message saying to export after model.eval()") {
   convert::ConvertOptions o;
   o.onnx_path = std::string(RESQ_GOLDEN_DIR) + "/training_mode.onnx";

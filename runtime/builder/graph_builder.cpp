@@ -132,7 +132,7 @@ TensorId GraphBuilder::Conv2D(const std::string& name, TensorId x, TensorId filt
   return AddNode(std::move(node), out, type(x), output);
 }
 
-TensorId GraphBuilder::Add(const std::string& name, TensorId a, TensorId b, Activation activation,
+TensorId GraphBuilder::Add(const std::string& name, TensorId a, TensorId b, FusedActivation activation,
                            const Quantization& output) {
   if (shape(a) != shape(b))
     Fail("add '" + name + "': shapes " + ShapeString(shape(a)) + " and " + ShapeString(shape(b)));
@@ -173,7 +173,7 @@ TensorId GraphBuilder::GlobalAveragePool(const std::string& name, TensorId x, co
 }
 
 TensorId GraphBuilder::FullyConnected(const std::string& name, TensorId x, TensorId weights, TensorId bias,
-                                      Activation activation, const Quantization& output) {
+                                      FusedActivation activation, const Quantization& output) {
   const std::vector<int>& w = shape(weights);
   if (w.size() != 2 || shape(x).size() != 2)
     Fail("fully connected '" + name + "' needs a 1xK input, [out, in] weights");
@@ -243,7 +243,8 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
   }
   std::vector<flatbuffers::Offset<schema::Node>> nodes;
   for (const Node& node : nodes_) {
-    const auto activation = static_cast<schema::Activation>(node.activation);
+    const auto activation = static_cast<schema::Activation>(node.activation.kind);
+    const float clamp_min = node.activation.clamp_min, clamp_max = node.activation.clamp_max;
     const Window2D& w = node.window;
     auto window = [&] {
       return schema::CreateWindow2D(fbb, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.dilation_h, w.dilation_w,
@@ -254,11 +255,11 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
     switch (node.kind) {
       case OpKind::kConv2D:
         type = schema::Op::Conv2D;
-        op = schema::CreateConv2D(fbb, window(), node.groups, activation).Union();
+        op = schema::CreateConv2D(fbb, window(), node.groups, activation, clamp_min, clamp_max).Union();
         break;
       case OpKind::kAdd:
         type = schema::Op::Add;
-        op = schema::CreateAdd(fbb, activation).Union();
+        op = schema::CreateAdd(fbb, activation, clamp_min, clamp_max).Union();
         break;
       case OpKind::kMaxPool2D:
         type = schema::Op::MaxPool2D;
@@ -270,7 +271,7 @@ Status GraphBuilder::Finish(std::vector<uint8_t>* model_bytes) const {
         break;
       case OpKind::kFullyConnected:
         type = schema::Op::FullyConnected;
-        op = schema::CreateFullyConnected(fbb, activation).Union();
+        op = schema::CreateFullyConnected(fbb, activation, clamp_min, clamp_max).Union();
         break;
       case OpKind::kQuantize:
         type = schema::Op::Quantize;

@@ -13,7 +13,21 @@
 
 namespace resq {
 
-enum class Activation { kNone = 0, kRelu = 1 };
+enum class Activation { kNone = 0, kRelu = 1, kClamp = 2 };
+
+// The activation an op applies to its output: none, ReLU, or a clamp to [clamp_min, clamp_max] (real
+// values; ReLU6 is Clamp(0, 6)). Converts from a plain Activation, so kNone and kRelu read as before.
+struct FusedActivation {
+  Activation kind = Activation::kNone;
+  float clamp_min = 0.0f, clamp_max = 0.0f;  // kClamp only
+
+  FusedActivation(Activation a = Activation::kNone) : kind(a) {}  // NOLINT: implicit on purpose
+  static FusedActivation Clamp(float min, float max) {
+    FusedActivation f(Activation::kClamp);
+    f.clamp_min = min, f.clamp_max = max;
+    return f;
+  }
+};
 
 // Per-tensor for activations (one scale), per output channel for int8 weights.
 struct Quantization {
@@ -24,7 +38,7 @@ struct Quantization {
 struct Conv2DParams {
   Window2D window;
   int groups = 1;
-  Activation activation = Activation::kNone;
+  FusedActivation activation;
 };
 
 struct ModelMetadata {
@@ -51,11 +65,12 @@ class GraphBuilder {
   // Each op returns its output tensor. An int8 output needs its quantization; MaxPool2D keeps its input's.
   TensorId Conv2D(const std::string& name, TensorId x, TensorId filter, TensorId bias, const Conv2DParams& params,
                   const Quantization& output = {});
-  TensorId Add(const std::string& name, TensorId a, TensorId b, Activation activation, const Quantization& output = {});
+  TensorId Add(const std::string& name, TensorId a, TensorId b, FusedActivation activation,
+               const Quantization& output = {});
   TensorId MaxPool2D(const std::string& name, TensorId x, const Window2D& window);
   TensorId GlobalAveragePool(const std::string& name, TensorId x, const Quantization& output = {});
-  TensorId FullyConnected(const std::string& name, TensorId x, TensorId weights, TensorId bias, Activation activation,
-                          const Quantization& output = {});
+  TensorId FullyConnected(const std::string& name, TensorId x, TensorId weights, TensorId bias,
+                          FusedActivation activation, const Quantization& output = {});
   TensorId Quantize(const std::string& name, TensorId x, const Quantization& output);
   TensorId Dequantize(const std::string& name, TensorId x);
   TensorId Softmax(const std::string& name, TensorId x);
@@ -101,7 +116,7 @@ class GraphBuilder {
     TensorId output;
     Window2D window;  // Conv2D, MaxPool2D, Im2Col
     int groups = 1;   // Conv2D
-    Activation activation = Activation::kNone;
+    FusedActivation activation;
   };
 
   TensorId AddTensor(Tensor tensor);

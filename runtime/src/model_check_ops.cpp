@@ -108,11 +108,20 @@ class NodeChecker {
     RESQ_RETURN_IF_ERROR(
         ExpectShape(filter, "filter", {out_channels, window.kernel_h, window.kernel_w, Dim(x, 3) / groups}));
     RESQ_RETURN_IF_ERROR(ExpectShape(bias, "bias", {out_channels}));
-    if (conv.activation() != schema::Activation::None && conv.activation() != schema::Activation::Relu) {
-      return Fail("unknown activation %d", static_cast<int>(conv.activation()));
-    }
+    RESQ_RETURN_IF_ERROR(CheckActivation(conv.activation(), conv.clamp_min(), conv.clamp_max()));
     RESQ_RETURN_IF_ERROR(CheckWeights(x, filter, bias));
     return ExpectShape(Out(), "output", {1, out_h, out_w, out_channels});
+  }
+
+  // A fused activation: a known kind; a Clamp's bounds are numbers, in order (ReLU6: 0 <= 6).
+  Status CheckActivation(schema::Activation activation, float clamp_min, float clamp_max) {
+    if (activation < schema::Activation::None || activation > schema::Activation::Clamp) {
+      return Fail("unknown activation %d", static_cast<int>(activation));
+    }
+    if (activation == schema::Activation::Clamp && !(clamp_min <= clamp_max)) {
+      return Fail("clamp bounds [%g, %g] are not an interval", clamp_min, clamp_max);
+    }
+    return Status::Ok();
   }
 
   Status CheckAdd() {
@@ -129,7 +138,8 @@ class NodeChecker {
     if (!std::equal(dims.begin(), dims.end(), Out().shape()->begin(), Out().shape()->end())) {
       return Fail("output shape differs from the inputs'");
     }
-    if (node_.op_as_Add()->activation() > schema::Activation::Relu) return Fail("unknown activation");
+    const schema::Add& add = *node_.op_as_Add();
+    RESQ_RETURN_IF_ERROR(CheckActivation(add.activation(), add.clamp_min(), add.clamp_max()));
     return Status::Ok();
   }
 
@@ -174,7 +184,8 @@ class NodeChecker {
     const int out_channels = Dim(weights, 0);
     RESQ_RETURN_IF_ERROR(ExpectShape(weights, "weights", {out_channels, Dim(x, 1)}));
     RESQ_RETURN_IF_ERROR(ExpectShape(bias, "bias", {out_channels}));
-    if (node_.op_as_FullyConnected()->activation() > schema::Activation::Relu) return Fail("unknown activation");
+    const schema::FullyConnected& fc = *node_.op_as_FullyConnected();
+    RESQ_RETURN_IF_ERROR(CheckActivation(fc.activation(), fc.clamp_min(), fc.clamp_max()));
     RESQ_RETURN_IF_ERROR(CheckWeights(x, weights, bias));
     return ExpectShape(Out(), "output", {1, out_channels});
   }

@@ -22,6 +22,14 @@ backend::Quantization QuantizationOf(const schema::Tensor& t) {
   return q;
 }
 
+// The clamp an op's fused activation asks for, as real bounds.
+backend::OutputClamp ClampOf(Activation activation, float clamp_min, float clamp_max) {
+  backend::OutputClamp clamp;
+  if (activation == Activation::Relu) clamp.min = 0.0f;
+  if (activation == Activation::Clamp) clamp.min = clamp_min, clamp.max = clamp_max;
+  return clamp;
+}
+
 // Per-channel int8 ("qc8"): weights symmetric with one scale per output channel, activations asymmetric.
 const float* FilterScales(const schema::Tensor& filter) {
   return filter.type() == ElementType::I8 ? filter.quantization()->scale()->data() : nullptr;
@@ -43,7 +51,7 @@ Status CreateConv2D(const OperatorArgs& a, backend::Step* step) {
   d.filter_scales = FilterScales(filter);
   d.input = QuantizationOf(x);
   d.output = QuantizationOf(*a.output);
-  d.relu = conv.activation() == Activation::Relu;
+  d.clamp = ClampOf(conv.activation(), conv.clamp_min(), conv.clamp_max());
   return backend::CreateConv2D(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
@@ -58,7 +66,8 @@ Status CreateFullyConnected(const OperatorArgs& a, backend::Step* step) {
   d.filter_scales = FilterScales(filter);
   d.input = QuantizationOf(x);
   d.output = QuantizationOf(*a.output);
-  d.relu = a.node->op_as_FullyConnected()->activation() == Activation::Relu;
+  const schema::FullyConnected& fc = *a.node->op_as_FullyConnected();
+  d.clamp = ClampOf(fc.activation(), fc.clamp_min(), fc.clamp_max());
   return backend::CreateFullyConnected(d, a.input_data[0], a.output_data, a.pool, step);
 }
 
@@ -70,7 +79,8 @@ Status CreateAdd(const OperatorArgs& a, backend::Step* step) {
   d.a = QuantizationOf(*a.inputs[0]);
   d.b = QuantizationOf(*a.inputs[1]);
   d.output = QuantizationOf(*a.output);
-  d.relu = a.node->op_as_Add()->activation() == Activation::Relu;
+  const schema::Add& add = *a.node->op_as_Add();
+  d.clamp = ClampOf(add.activation(), add.clamp_min(), add.clamp_max());
   return backend::CreateAdd(d, a.input_data[0], a.input_data[1], a.output_data, a.pool, step);
 }
 

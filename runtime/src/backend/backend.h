@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "resq/status.h"
 
@@ -34,6 +35,13 @@ struct Window2D {
   uint32_t pad_top = 0, pad_right = 0, pad_bottom = 0, pad_left = 0;
 };
 
+// The bounds an op clamps its output to, as real values (int8 ops quantize them on the output's grid):
+// none by default; a fused ReLU is [0, inf), ReLU6 [0, 6].
+struct OutputClamp {
+  float min = -std::numeric_limits<float>::infinity();
+  float max = std::numeric_limits<float>::infinity();
+};
+
 // Conv2D over one NHWC image, grouped when groups > 1 (depthwise: groups == input_channels).
 struct Conv2DDesc {
   DataType type = DataType::kF32;
@@ -45,7 +53,7 @@ struct Conv2DDesc {
   const void* bias = nullptr;            // [output_channels]: f32, or int32 on the grid input_scale * filter_scale
   const float* filter_scales = nullptr;  // int8: one per output channel (symmetric weights)
   Quantization input, output;            // int8 only
-  bool relu = false;
+  OutputClamp clamp;
 };
 
 // y = W x + b for one row x; the same per-channel int8 scheme as Conv2D.
@@ -56,7 +64,7 @@ struct FullyConnectedDesc {
   const void* bias = nullptr;
   const float* filter_scales = nullptr;
   Quantization input, output;
-  bool relu = false;
+  OutputClamp clamp;
 };
 
 // z = a + b, elementwise over equal shapes.
@@ -65,7 +73,7 @@ struct AddDesc {
   size_t rank = 0;
   size_t shape[4] = {0, 0, 0, 0};
   Quantization a, b, output;
-  bool relu = false;
+  OutputClamp clamp;
 };
 
 // Max over each window; int8 keeps the input's grid.

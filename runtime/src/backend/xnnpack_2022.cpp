@@ -39,7 +39,7 @@ Status Finish(xnn_status status, xnn_operator_t op, Step* step) {
 
 xnn_status CreateConvQc8(const Conv2DDesc& d, const void* input, void* output, pthreadpool_t pool, xnn_operator_t* op) {
   const Window2D& w = d.window;
-  const Int8Range range = ClampI8(d.relu, d.output);
+  const Int8Range range = ClampI8(d.clamp, d.output);
   const xnn_status status = xnn_create_convolution2d_nhwc_qc8(
       w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.dilation_h,
       w.dilation_w, d.groups, d.input_channels / d.groups, d.output_channels / d.groups, d.input_channels,
@@ -52,7 +52,7 @@ xnn_status CreateConvQc8(const Conv2DDesc& d, const void* input, void* output, p
 
 xnn_status CreateConvF32(const Conv2DDesc& d, const void* input, void* output, pthreadpool_t pool, xnn_operator_t* op) {
   const Window2D& w = d.window;
-  const FloatRange range = ClampF32(d.relu);
+  const FloatRange range = ClampF32(d.clamp);
   const xnn_status status = xnn_create_convolution2d_nhwc_f32(
       w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w, w.dilation_h,
       w.dilation_w, d.groups, d.input_channels / d.groups, d.output_channels / d.groups, d.input_channels,
@@ -86,10 +86,10 @@ Status CreateFullyConnected(const FullyConnectedDesc& desc, const void* input, v
     conv.filter_scales = desc.filter_scales;
     conv.input = desc.input;
     conv.output = desc.output;
-    conv.relu = desc.relu;
+    conv.clamp = desc.clamp;
     return CreateConv2D(conv, input, output, pool, step);
   }
-  const FloatRange range = ClampF32(desc.relu);
+  const FloatRange range = ClampF32(desc.clamp);
   xnn_operator_t op = nullptr;
   xnn_status status = xnn_create_fully_connected_nc_f32(
       desc.input_channels, desc.output_channels, desc.input_channels, desc.output_channels,
@@ -105,7 +105,7 @@ Status CreateAdd(const AddDesc& desc, const void* a, const void* b, void* output
   xnn_operator_t op = nullptr;
   xnn_status status;
   if (desc.type == DataType::kQS8) {
-    const Int8Range range = ClampI8(desc.relu, desc.output);
+    const Int8Range range = ClampI8(desc.clamp, desc.output);
     status = xnn_create_add_nd_qs8(ZeroPoint(desc.a), desc.a.scale, ZeroPoint(desc.b), desc.b.scale,
                                    ZeroPoint(desc.output), desc.output.scale, range.min, range.max, 0, &op);
     if (status == xnn_status_success) {
@@ -113,7 +113,7 @@ Status CreateAdd(const AddDesc& desc, const void* a, const void* b, void* output
                                     static_cast<const int8_t*>(b), static_cast<int8_t*>(output), pool);
     }
   } else {
-    const FloatRange range = ClampF32(desc.relu);
+    const FloatRange range = ClampF32(desc.clamp);
     status = xnn_create_add_nd_f32(range.min, range.max, 0, &op);
     if (status == xnn_status_success) {
       status = xnn_setup_add_nd_f32(op, desc.rank, desc.shape, desc.rank, desc.shape, static_cast<const float*>(a),

@@ -103,15 +103,16 @@ class Builder {
 
 xnn_quantization_params Params(const Quantization& q) { return {q.zero_point, q.scale}; }
 
-// In place over `rows` x `channels` values: clamps at real 0 from below (a ReLU on the step's output).
-void AppendRelu(Builder* b, DataType type, const Quantization& output, size_t rows, size_t channels,
-                pthreadpool_t pool) {
+// In place over `rows` x `channels` values: clamps the step's output (a fused ReLU or ReLU6).
+void AppendClamp(Builder* b, DataType type, const Quantization& output, const OutputClamp& clamp, size_t rows,
+                 size_t channels, pthreadpool_t pool) {
   xnn_unary_params params;
   xnn_operator_t op = nullptr;
   if (type == DataType::kQS8) {
-    // Bounds are real values, quantized on the output's grid: 0 -> zero_point; the top code stays 127.
-    params.clamp.min = 0.0f;
-    params.clamp.max = static_cast<float>((127 - output.zero_point) * static_cast<double>(output.scale));
+    // Bounds are real values, quantized on the output's grid; held to what the int8 codes can hold.
+    const Int8Range range = ClampI8(clamp, output);
+    params.clamp.min = static_cast<float>((range.min - output.zero_point) * static_cast<double>(output.scale));
+    params.clamp.max = static_cast<float>((range.max - output.zero_point) * static_cast<double>(output.scale));
     const xnn_quantization_params q = Params(output);
     if (!b->Add(xnn_create_unary_elementwise_nc(xnn_unary_clamp, xnn_datatype_qint8, xnn_datatype_qint8, &params, &q,
                                                 &q, 0, &op),
@@ -119,8 +120,8 @@ void AppendRelu(Builder* b, DataType type, const Quantization& output, size_t ro
       return;
     }
   } else {
-    params.clamp.min = 0.0f;
-    params.clamp.max = std::numeric_limits<float>::infinity();
+    params.clamp.min = clamp.min;
+    params.clamp.max = clamp.max;
     if (!b->Add(xnn_create_unary_elementwise_nc(xnn_unary_clamp, xnn_datatype_fp32, xnn_datatype_fp32, &params, nullptr,
                                                 nullptr, 0, &op),
                 &op)) {
@@ -138,7 +139,7 @@ Status CreateConv2D(const Conv2DDesc& d, const void* input, void* output, pthrea
   xnn_operator_t op = nullptr;
   bool ok;
   if (d.type == DataType::kQS8) {
-    const Int8Range range = ClampI8(d.relu, d.output);
+    const Int8Range range = ClampI8(d.clamp, d.output);
     ok = b.Add(xnn_create_convolution2d_nhwc_qs8_qc8w(
                    w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w,
                    w.dilation_h, w.dilation_w, d.groups, d.input_channels / d.groups, d.output_channels / d.groups,
@@ -147,7 +148,7 @@ Status CreateConv2D(const Conv2DDesc& d, const void* input, void* output, pthrea
                    d.output.scale, range.min, range.max, 0, nullptr, nullptr, &op),
                &op);
   } else {
-    const FloatRange range = ClampF32(d.relu);
+    const FloatRange range = ClampF32(d.clamp);
     ok = b.Add(xnn_create_convolution2d_nhwc_f32(
                    w.pad_top, w.pad_right, w.pad_bottom, w.pad_left, w.kernel_h, w.kernel_w, w.stride_h, w.stride_w,
                    w.dilation_h, w.dilation_w, d.groups, d.input_channels / d.groups, d.output_channels / d.groups,
@@ -171,7 +172,7 @@ Status CreateFullyConnected(const FullyConnectedDesc& d, const void* input, void
   const size_t in = d.input_channels, out = d.output_channels;
   xnn_operator_t op = nullptr;
   if (d.type == DataType::kQS8) {
-    const Int8Range range = ClampI8(d.relu, d.output);
+    const Int8Range range = ClampI8(d.clamp, d.output);
     if (b.Add(xnn_create_fully_connected_nc_qs8_qc8w(in, out, in, out, ZeroPoint(d.input), d.input.scale,
                                                      d.filter_scales, static_cast<const int8_t*>(d.filter),
                                                      static_cast<const int32_t*>(d.bias), ZeroPoint(d.output),
@@ -181,7 +182,7 @@ Status CreateFullyConnected(const FullyConnectedDesc& d, const void* input, void
     }
     return b.Finish(kFullyConnectedQS8, input, nullptr, output);
   }
-  const FloatRange range = ClampF32(d.relu);
+  const FloatRange range = ClampF32(d.clamp);
   if (b.Add(xnn_create_fully_connected_nc_f32(in, out, in, out, static_cast<const float*>(d.filter),
                                               static_cast<const float*>(d.bias), range.min, range.max, 0, nullptr,
                                               nullptr, &op),
@@ -214,8 +215,12 @@ Status CreateAdd(const AddDesc& d, const void* a, const void* b_data, void* outp
                &op);
   }
   ok = ok && b.Check(xnn_reshape_binary_elementwise_nd(op, d.rank, d.shape, d.rank, d.shape, pool));
-  const bool saturation_is_relu = d.type == DataType::kQS8 && d.output.zero_point == -128;
-  if (ok && d.relu && !saturation_is_relu) AppendRelu(&b, d.type, d.output, elements / channels, channels, pool);
+  // An int8 clamp the codes' own saturation already gives (ReLU with zero point -128) needs no step.
+  const Int8Range codes = ClampI8(d.clamp, d.output);
+  const bool clamps = d.type == DataType::kQS8 ? codes.min > -128 || codes.max < 127
+                                               : d.clamp.min > -std::numeric_limits<float>::infinity() ||
+                                                     d.clamp.max < std::numeric_limits<float>::infinity();
+  if (ok && clamps) AppendClamp(&b, d.type, d.output, d.clamp, elements / channels, channels, pool);
   return b.Finish(kBinary, a, b_data, output);
 }
 

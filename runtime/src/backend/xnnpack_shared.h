@@ -1,9 +1,10 @@
 // What both XNNPACK backend files share: the calls whose signatures did not change between generations
-// (initialize, run, delete: xnnpack_shared.cpp) and the clamp bounds of a fused ReLU.
+// (initialize, run, delete: xnnpack_shared.cpp) and the bounds of a fused clamp (ReLU, ReLU6).
 #pragma once
 
 #include <xnnpack.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -17,17 +18,18 @@ const char* StatusName(xnn_status status);
 struct FloatRange {
   float min, max;
 };
-inline FloatRange ClampF32(bool relu) {
-  const float inf = std::numeric_limits<float>::infinity();
-  return {relu ? 0.0f : -inf, inf};
-}
+inline FloatRange ClampF32(const OutputClamp& clamp) { return {clamp.min, clamp.max}; }
 
-// ReLU on an int8 tensor clamps at the code of real 0, which is the zero point.
+// A real bound as the nearest code on the output's grid, held to int8: ReLU's 0 is the zero point.
 struct Int8Range {
   int8_t min, max;
 };
-inline Int8Range ClampI8(bool relu, const Quantization& output) {
-  return {relu ? static_cast<int8_t>(output.zero_point) : int8_t{-128}, int8_t{127}};
+inline int8_t Int8Bound(float bound, const Quantization& output) {
+  const double code = std::nearbyint(static_cast<double>(bound) / output.scale) + output.zero_point;
+  return static_cast<int8_t>(std::fmin(std::fmax(code, -128.0), 127.0));  // +-inf saturate too
+}
+inline Int8Range ClampI8(const OutputClamp& clamp, const Quantization& output) {
+  return {Int8Bound(clamp.min, output), Int8Bound(clamp.max, output)};
 }
 
 inline int8_t ZeroPoint(const Quantization& q) { return static_cast<int8_t>(q.zero_point); }

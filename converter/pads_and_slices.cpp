@@ -2,8 +2,9 @@
 // MaxPool that reads them, and what is left (option A shortcuts: x[:, :, ::2, ::2] then zero channels)
 // lowered to a 1x1 strided convolution with 0/1 weights.
 //
-// The cost of that convolution, measured: ResNet-20 at 32x32 has two option A shortcuts, 16 -> 32 channels
-// at 16x16 and 32 -> 64 at 8x8, 131k multiply-adds each against 41M for the network (0.6%). The runtime
+// Its cost: ResNet-20 at 32x32 has two option A shortcuts, 16 -> 32 channels at 16x16 and 32 -> 64 at 8x8,
+// 131k multiply-adds each against 41M for the network. Measured with resq-bench --profile (1 thread, Xeon,
+// Debian 12's XNNPACK): 0.007 of 0.71 ms in int8 (1.0%), 0.005 of 0.66 ms in float (0.8%). The runtime
 // computes no step of its own for it and the schema needs nothing new. Exact in float (each output sums
 // one input times 1 and zeros); exact in int8 too: weight 127 at scale 1/127 and the output kept on its
 // input's quantization (quantize.cpp) give back the input's own int8 values.

@@ -2,6 +2,7 @@
 // forms, dynamic shapes, int8 conversion end to end, and one clear error for every malformed input.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -334,6 +335,62 @@ std::vector<std::string> KeysOf(const nlohmann::ordered_json& object) {
   std::vector<std::string> keys;
   for (const auto& item : object.items()) keys.push_back(item.key());
   return keys;
+}
+
+// Conv 3x3 (4 -> 6 channels), then, with `shortcut`, an option A shortcut as the graph's output:
+// x[:, :, ::2, ::2] with 3 zero channels on each side.
+void SaveOptionAShortcut(const std::string& path, bool shortcut) {
+  OnnxGraph g;
+  g.Input("x", {1, 4, 9, 9}).Output("y");
+  std::vector<float> w(6 * 4 * 9);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * static_cast<float>(int(i * 13 % 19) - 9);
+  g.Initializer("w", {6, 4, 3, 3}, w);
+  SetInts(g.Node("Conv", {"x", "w"}, shortcut ? "c" : "y", "conv"), "pads", {1, 1, 1, 1});
+  if (!shortcut) return g.Save(path);
+  g.IntInitializer("starts", {2}, {0, 0}).IntInitializer("ends", {2}, {INT64_MAX, INT64_MAX});
+  g.IntInitializer("axes", {2}, {2, 3}).IntInitializer("steps", {2}, {2, 2});
+  g.Node("Slice", {"c", "starts", "ends", "axes", "steps"}, "s", "subsample");
+  g.IntInitializer("pads", {8}, {0, 3, 0, 0, 0, 3, 0, 0});
+  g.Node("Pad", {"s", "pads"}, "y", "shortcut");
+  g.Save(path);
+}
+
+TEST_CASE("an option A shortcut in int8 gives back its input's codes exactly, and zeros") {
+  const std::string dir = ScratchDir("option_a_int8");
+  WriteCalibrationNpy(dir + "/calib.npy", 16, 4, 9, 9, 5);
+  for (const char* name : {"conv", "shortcut"}) {
+    SaveOptionAShortcut(dir + "/" + name + ".onnx", std::string(name) == "shortcut");
+    ConvertOptions o = FloatOptions(dir + "/" + name + ".onnx", dir + "/" + name + ".resq");
+    o.dtype = DataType::kInt8;
+    o.calibration_path = dir + "/calib.npy";
+    ConvertOrFail(o);
+  }
+  // The conv is calibrated alike in both models, so the shortcut's output must be its codes, subsampled.
+  PreparedModel model(ReadBytes(dir + "/shortcut.resq"));
+  const NodeView* shortcut = nullptr;
+  for (size_t n = 0; n < model.runtime.node_count(); ++n) {
+    if (std::string(model.runtime.node(n).name) == "shortcut") shortcut = &model.runtime.node(n);
+  }
+  REQUIRE(shortcut != nullptr);
+  CHECK(shortcut->op == Op::kConv2D);
+  CHECK(shortcut->output.type == ElementType::kI8);
+  CHECK(shortcut->output.scale == shortcut->input.scale);
+  CHECK(shortcut->output.zero_point == shortcut->input.zero_point);
+
+  std::vector<float> x(4 * 9 * 9);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.1f * static_cast<float>(int(i * 7 % 23) - 11);
+  const std::vector<float> conv = RunNchw(dir + "/conv.resq", x, 4, 9, 9);
+  const std::vector<float> got = RunNchw(dir + "/shortcut.resq", x, 4, 9, 9);
+  REQUIRE(conv.size() == 6u * 9 * 9);
+  REQUIRE(got.size() == 12u * 5 * 5);
+  for (size_t c = 0; c < 12; ++c) {
+    for (size_t y = 0; y < 5; ++y) {
+      for (size_t xx = 0; xx < 5; ++xx) {
+        const float want = c < 3 || c >= 9 ? 0.0f : conv[((c - 3) * 9 + 2 * y) * 9 + 2 * xx];
+        CHECK(got[(c * 5 + y) * 5 + xx] == want);
+      }
+    }
+  }
 }
 
 TEST_CASE("the --report JSON reads back with quotes, backslashes, newlines and non-UTF-8 bytes in names") {

@@ -20,8 +20,9 @@ Status Fail(const Node& node, const char* format, Args... args) {
 const Tensor& In(const Graph& graph, const Node& node, size_t i) { return graph.tensors.at(node.inputs[i]); }
 bool HasInput(const Node& node, size_t i) { return i < node.inputs.size() && !node.inputs[i].empty(); }
 
-// Integer constants of at most a few elements describe shapes and axes: anything past this is no shape.
-constexpr int64_t kMaxFoldedElements = 1 << 16;
+// ConstantOfShape in front of real ops fills pads and shapes: a few elements. A file asking for more is
+// refused before it can make the converter allocate gigabytes.
+constexpr int64_t kMaxFilledElements = 1 << 16;
 
 Tensor IntTensor(Shape shape, std::vector<int64_t> values) {
   Tensor t;
@@ -110,13 +111,12 @@ Status FoldConstantOfShape(const Graph& g, const Node& n, Tensor* out) {
   for (int64_t d : shape.int_values) {
     if (d < 0) return Fail(n, "has a negative dimension %lld", static_cast<long long>(d));
   }
-  const int64_t count = shape.int_values.empty() ? 1 : ElementCount(shape.int_values);
-  if (count > kMaxFoldedElements && !std::count(shape.int_values.begin(), shape.int_values.end(), 0)) {
+  const int64_t count = ElementCount(shape.int_values);  // 0 with a zero dimension, 1 for a scalar
+  if (count > kMaxFilledElements) {
     return Fail(n, "would fill %s elements, more than a shape computation needs",
                 ShapeString(shape.int_values).c_str());
   }
-  const bool empty = std::count(shape.int_values.begin(), shape.int_values.end(), 0) > 0;
-  const size_t elements = empty ? 0 : static_cast<size_t>(count);
+  const size_t elements = static_cast<size_t>(count);
   Tensor t;
   t.shape = shape.int_values;
   t.has_shape = t.constant = true;
@@ -223,14 +223,10 @@ Status FoldArithmetic(const Graph& g, const Node& n, Tensor* out) {
   return Status::Ok();
 }
 
-// Reshape, Flatten, Unsqueeze and Identity of a constant keep its values; shape inference works out the
-// shape (it does the same for activations) and calls this only for the values.
-bool ReadsOnlyShape(OpType op) { return op == OpType::kShape; }
-
 }  // namespace
 
 bool FoldsToConstant(const Graph& graph, const Node& node) {
-  if (ReadsOnlyShape(node.op)) return true;
+  if (node.op == OpType::kShape) return true;  // reads only its input's shape
   switch (node.op) {
     case OpType::kGather:
     case OpType::kUnsqueeze:

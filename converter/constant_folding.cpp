@@ -185,7 +185,10 @@ Status FoldCast(const Graph& g, const Node& n, Tensor* out) {
   if (n.cast_to == kOnnxInt64 || n.cast_to == kOnnxInt32) {
     if (!x.is_int) {
       out->int_values.clear();
-      for (float v : x.values) out->int_values.push_back(static_cast<int64_t>(std::trunc(v)));
+      for (float v : x.values) {
+        if (!(std::fabs(v) < 9.2e18f)) return Fail(n, "casts %g, which no int64 holds", v);
+        out->int_values.push_back(static_cast<int64_t>(std::trunc(v)));
+      }
       out->values.clear();
       out->is_int = true;
     }
@@ -206,7 +209,7 @@ Status FoldCast(const Graph& g, const Node& n, Tensor* out) {
 Status FoldArithmetic(const Graph& g, const Node& n, Tensor* out) {
   const Tensor &a = In(g, n, 0), &b = In(g, n, 1);
   const size_t na = a.int_values.size(), nb = b.int_values.size();
-  if (!a.is_int || !b.is_int || (na != nb && na != 1 && nb != 1)) {
+  if (!a.is_int || !b.is_int || na == 0 || nb == 0 || (na != nb && na != 1 && nb != 1)) {
     return Fail(n, "is supported only on integer constants (shape arithmetic), has %s and %s",
                 ShapeString(a.shape).c_str(), ShapeString(b.shape).c_str());
   }

@@ -63,9 +63,13 @@ bool AbsorbedByReader(const Graph& graph, const Node& slice) {
   return reader.op == OpType::kSlice || (reader.op == OpType::kPad && PadsChannels(reader) && !PadsSpace(reader));
 }
 
+// The selection conv's weights: out x in floats. Option A pads 16 -> 32 or 64 -> 128 channels; a file
+// padding a million channels is refused before the converter allocates terabytes for it.
+constexpr int64_t kMaxSelectionWeights = int64_t{1} << 24;
+
 // A Slice, or a channel Pad, with the chain of Slices before it, becomes one 1x1 convolution: stride the
 // product of the Slices' steps, output channel c_begin + i copying input channel i.
-void LowerToSelectionConv(Graph* graph, size_t n, std::vector<bool>* erase) {
+Status LowerToSelectionConv(Graph* graph, size_t n, std::vector<bool>* erase) {
   Node& node = graph->nodes[n];
   int stride_h = node.op == OpType::kSlice ? node.window.stride_h : 1;
   int stride_w = node.op == OpType::kSlice ? node.window.stride_w : 1;
@@ -82,6 +86,11 @@ void LowerToSelectionConv(Graph* graph, size_t n, std::vector<bool>* erase) {
   const int64_t in_channels = graph->tensors.at(x).shape[1];
   const int64_t before = node.op == OpType::kPad ? node.pads[1] : 0;
   const int64_t out_channels = graph->tensors.at(node.output).shape[1];
+  if (out_channels * in_channels > kMaxSelectionWeights) {
+    return Status::Error("%s '%s' would need a %lldx%lld channel selection; at most %lld weights are supported",
+                         OpTypeName(node.op), node.name.c_str(), static_cast<long long>(out_channels),
+                         static_cast<long long>(in_channels), static_cast<long long>(kMaxSelectionWeights));
+  }
   std::vector<float> weights(static_cast<size_t>(out_channels * in_channels), 0.0f);  // OIHW, 1x1
   for (int64_t i = 0; i < in_channels; ++i) weights[(before + i) * in_channels + i] = 1.0f;
   const std::string weight_name = node.name + "/selection_weight", bias_name = node.name + "/zero_bias";
@@ -94,6 +103,7 @@ void LowerToSelectionConv(Graph* graph, size_t n, std::vector<bool>* erase) {
   node.groups = 1;
   node.pads.clear();
   node.copies_input = true;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -113,10 +123,10 @@ Status LowerPadsAndSlices(Graph* graph) {
       if (PadsSpace(node)) {
         RESQ_RETURN_IF_ERROR(FoldSpatialPad(graph, n, &erase));
       } else {
-        LowerToSelectionConv(graph, n, &erase);
+        RESQ_RETURN_IF_ERROR(LowerToSelectionConv(graph, n, &erase));
       }
     } else if (node.op == OpType::kSlice && !AbsorbedByReader(*graph, node)) {
-      LowerToSelectionConv(graph, n, &erase);
+      RESQ_RETURN_IF_ERROR(LowerToSelectionConv(graph, n, &erase));
     }
   }
   graph->EraseNodes(erase);

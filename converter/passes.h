@@ -16,7 +16,8 @@ Status CanonicalizePooling(Graph* graph);
 // the runtime stores such a map as [1, C] either way.
 Status RemoveIdentities(Graph* graph);
 
-// Every BatchNormalization folds into the Conv before it (see fold_batchnorm.cpp for the formula).
+// A BatchNormalization folds into the Conv before it, else into an unpadded Conv after it, else becomes a
+// depthwise 1x1 Conv (the formulas, and why a padded Conv cannot take it: fold_batchnorm.cpp).
 Status FoldBatchNorm(Graph* graph);
 
 // Gemm, MatMul and MatMul + Add(constant) become Gemm with weights [out, in] (alpha folded in) and a

@@ -153,15 +153,15 @@ int main(int argc, char** argv) {
   write("short.ppm", Bytes(ppm.begin(), ppm.end() - 1));
   write("short16.pgm", Bytes(pgm16.begin(), pgm16.end() - 1));
   write("short.bmp", Bytes(bmp.begin(), bmp.end() - 1));
-  // Headers patched to claim 10000x10000 over the same small data.
+  // Headers patched to claim more pixels over the same small data, within the default pixel budget (50 million,
+  // a 16-bit picture's pixels counting twice), so that only the check of what the file holds can refuse them.
   Bytes big_png = png, big_png16 = Png16(w, h), big_bmp = bmp, big_jpeg = jpeg;
-  SetBe32(&big_png, 16, 10000), SetBe32(&big_png, 20, 10000);  // IHDR width, height
-  SetBe32(&big_png16, 16, 10000), SetBe32(&big_png16, 20, 10000);
-  SetLe32(&big_bmp, 18, 10000), SetLe32(&big_bmp, 22, 10000);  // BITMAPINFOHEADER width, height
+  SetBe32(&big_png, 16, 7000), SetBe32(&big_png, 20, 7000);  // IHDR width, height
+  SetBe32(&big_png16, 16, 4000), SetBe32(&big_png16, 20, 4000);
+  SetLe32(&big_bmp, 18, 7000), SetLe32(&big_bmp, 22, 7000);  // BITMAPINFOHEADER width, height
   for (size_t i = 0; i + 8 < big_jpeg.size(); ++i) {
     if (big_jpeg[i] == 0xFF && big_jpeg[i + 1] == 0xC0) {  // SOF0: length, precision, height, width
-      big_jpeg[i + 5] = 10000 >> 8, big_jpeg[i + 6] = 10000 & 255, big_jpeg[i + 7] = 10000 >> 8,
-                   big_jpeg[i + 8] = 10000 & 255;
+      big_jpeg[i + 5] = 7000 >> 8, big_jpeg[i + 6] = 7000 & 255, big_jpeg[i + 7] = 7000 >> 8, big_jpeg[i + 8] = 7000 & 255;
       break;
     }
   }
@@ -171,6 +171,17 @@ int main(int argc, char** argv) {
   write("lying.jpg", big_jpeg);
 
   // ---- the bombs ----
+  // A gray 8x8 JPEG (about 600 bytes, most of them stb_image_write's tables) claiming 10000x10000.
+  Bytes jpeg_bomb;
+  stbi_write_jpg_to_func(Append, &jpeg_bomb, 8, 8, 1, Gradient(8, 8, 1).data(), 50);
+  for (size_t i = 0; i + 8 < jpeg_bomb.size(); ++i) {
+    if (jpeg_bomb[i] == 0xFF && jpeg_bomb[i + 1] == 0xC0) {
+      jpeg_bomb[i + 5] = 10000 >> 8, jpeg_bomb[i + 6] = 10000 & 255, jpeg_bomb[i + 7] = 10000 >> 8,
+                    jpeg_bomb[i + 8] = 10000 & 255;
+      break;
+    }
+  }
+  write("bomb.jpg", jpeg_bomb);
   Bytes pgm_bomb = Text("P5 10000 10000 255\n");  // 28 bytes with 9 bytes of pixels
   pgm_bomb.resize(28, 0);
   write("bomb.pgm", pgm_bomb);

@@ -211,10 +211,14 @@ if [[ -n $classify ]]; then
     refused "classify: $short (one byte short)" "its header claims 30x20 pixels, more than its" \
       "$classify" "$model" "$pictures/$short"
   done
-  for lying in lying.png lying16.png lying.bmp lying.jpg; do
-    refused "classify: $lying claiming 10000x10000" "its header claims 10000x10000 pixels, more than its" \
-      "$classify" "$model" "$pictures/$lying"
+  # Claims within the pixel budget: only the check of what the file holds refuses them.
+  for lying in lying.png:7000x7000 lying16.png:4000x4000 lying.bmp:7000x7000 lying.jpg:7000x7000; do
+    refused "classify: ${lying%:*} claiming ${lying#*:}" "its header claims ${lying#*:} pixels, more than its" \
+      "$classify" "$model" "$pictures/${lying%:*}"
   done
+  refused "classify: a JPEG claiming 10000x10000 (the issue's bomb)" \
+    "corrupt JPEG: its header claims 10000x10000 pixels, more than its" \
+    "$classify" "$model" "$pictures/bomb.jpg"
   refused "classify: a 100x100 PNG inflating to 64 MB" \
     "corrupt PNG: its compressed data inflates to more than the 10100 bytes its 100x100 pixels need" \
     "$classify" "$model" "$pictures/inflate_bomb.png"

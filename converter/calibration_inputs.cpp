@@ -45,8 +45,8 @@ Status LoadPicture(const std::string& file, const InputSpec& spec, int64_t max_p
 
 }  // namespace
 
-Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, size_t max_count,
-                               int64_t max_pixels, std::vector<std::string>* warnings) {
+Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, size_t max_count, int64_t max_pixels,
+                               std::vector<std::string>* warnings) {
   path_ = path;
   spec_ = spec;
   max_pixels_ = max_pixels > 0 ? max_pixels : DefaultPixelBudget(spec);

@@ -88,8 +88,9 @@ int main(int argc, char** argv) {
   app.add_option("--top", options.top, "how many classes to print per image")->check(CLI::Range(1, 1000000));
   app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
   app.add_flag("--json", options.json, "one JSON object per image, for scripts");
-  app.add_option("--max-pixels", options.max_pixels,
-                 "refuse pictures of more pixels (16-bit: twice); default: 256 x the model input's, at least 50 million")
+  app.add_option(
+         "--max-pixels", options.max_pixels,
+         "refuse pictures of more pixels (16-bit: twice); default: 256 x the model input's, at least 50 million")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   CLI11_PARSE(app, argc, argv);
 

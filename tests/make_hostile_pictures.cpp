@@ -43,7 +43,8 @@ Bytes Png16(int width, int height) {
   Bytes raw;
   for (int y = 0; y < height; ++y) {
     raw.push_back(0);
-    for (int x = 0; x < width; ++x) raw.push_back(static_cast<uint8_t>(x * 3 + y)), raw.push_back(static_cast<uint8_t>(y));
+    for (int x = 0; x < width; ++x)
+      raw.push_back(static_cast<uint8_t>(x * 3 + y)), raw.push_back(static_cast<uint8_t>(y));
   }
   Bytes zlib = {0x78, 0x01};
   for (size_t at = 0; at < raw.size() || at == 0;) {
@@ -91,7 +92,7 @@ Bytes InflateBomb(int megabytes) {
   code(0x30, 8);         // literal 0
   const uint64_t matches = (static_cast<uint64_t>(megabytes) << 20) / 258;
   for (uint64_t i = 0; i < matches; ++i) code(0xC5, 8), code(0, 5);  // length 258 (code 285), distance 1
-  code(0, 7);                                                         // end of block
+  code(0, 7);                                                        // end of block
   if (count) deflate.push_back(static_cast<uint8_t>(bits));
   const uint64_t length = 1 + matches * 258;
   Be32(&deflate, static_cast<uint32_t>(length % 65521) << 16 | 1);  // Adler-32 of zeros
@@ -161,7 +162,8 @@ int main(int argc, char** argv) {
   SetLe32(&big_bmp, 18, 7000), SetLe32(&big_bmp, 22, 7000);  // BITMAPINFOHEADER width, height
   for (size_t i = 0; i + 8 < big_jpeg.size(); ++i) {
     if (big_jpeg[i] == 0xFF && big_jpeg[i + 1] == 0xC0) {  // SOF0: length, precision, height, width
-      big_jpeg[i + 5] = 7000 >> 8, big_jpeg[i + 6] = 7000 & 255, big_jpeg[i + 7] = 7000 >> 8, big_jpeg[i + 8] = 7000 & 255;
+      big_jpeg[i + 5] = 7000 >> 8, big_jpeg[i + 6] = 7000 & 255, big_jpeg[i + 7] = 7000 >> 8,
+                   big_jpeg[i + 8] = 7000 & 255;
       break;
     }
   }

@@ -59,15 +59,30 @@ TEST_CASE("the picture gate knows formats by their first bytes, and reads only J
     std::string start;
     PictureFormat format;
   } cases[] = {
-      {"\xFF\xD8\xFF\xE0", PictureFormat::kJpeg},       {"\xFF\xFF\xD8\xFF", PictureFormat::kJpeg},
-      {"\x89PNG\r\n\x1a\n", PictureFormat::kPng},       {"BM\x36\0\0\0", PictureFormat::kBmp},
-      {"P5 1 1 255\n", PictureFormat::kPnm},               {"P6\n1 1\n255\n", PictureFormat::kPnm},
-      {std::string("RIFF\0\0\0\0WEBPVP8 ", 16), PictureFormat::kWebp},    {"GIF89a", PictureFormat::kGif},
-      {"8BPS\0\x01", PictureFormat::kPsd},                {"#?RADIANCE\n", PictureFormat::kHdr},
-      {"#?RGBE\n", PictureFormat::kHdr},                   {"\x53\x80\xF6\x34", PictureFormat::kPic},
-      {std::string("II*\0", 4), PictureFormat::kTiff},     {std::string("\0\0\0\x18" "ftypheic", 12), PictureFormat::kHeif},
-      {std::string("\0\0\0\x1C" "ftypavif", 12), PictureFormat::kAvif}, {"P3 1 1 255\n", PictureFormat::kOtherPnm},
-      {"\0\0\x02\0", PictureFormat::kUnknown},           {"", PictureFormat::kUnknown},
+      {"\xFF\xD8\xFF\xE0", PictureFormat::kJpeg},
+      {"\xFF\xFF\xD8\xFF", PictureFormat::kJpeg},
+      {"\x89PNG\r\n\x1a\n", PictureFormat::kPng},
+      {"BM\x36\0\0\0", PictureFormat::kBmp},
+      {"P5 1 1 255\n", PictureFormat::kPnm},
+      {"P6\n1 1\n255\n", PictureFormat::kPnm},
+      {std::string("RIFF\0\0\0\0WEBPVP8 ", 16), PictureFormat::kWebp},
+      {"GIF89a", PictureFormat::kGif},
+      {"8BPS\0\x01", PictureFormat::kPsd},
+      {"#?RADIANCE\n", PictureFormat::kHdr},
+      {"#?RGBE\n", PictureFormat::kHdr},
+      {"\x53\x80\xF6\x34", PictureFormat::kPic},
+      {std::string("II*\0", 4), PictureFormat::kTiff},
+      {std::string("\0\0\0\x18"
+                   "ftypheic",
+                   12),
+       PictureFormat::kHeif},
+      {std::string("\0\0\0\x1C"
+                   "ftypavif",
+                   12),
+       PictureFormat::kAvif},
+      {"P3 1 1 255\n", PictureFormat::kOtherPnm},
+      {"\0\0\x02\0", PictureFormat::kUnknown},
+      {"", PictureFormat::kUnknown},
   };
   for (const auto& c : cases) {
     INFO(std::string(PictureFormatName(c.format)));

@@ -177,7 +177,8 @@ Status RefusePngInflatingPastItsPixels(const uint8_t* bytes, size_t size) {
   if (need >= INT32_MAX || compressed.size() >= INT32_MAX) return Status::Ok();  // stb_image refuses these itself
   // One byte more than the pixels need: a stream that fills it holds more than the header says.
   std::unique_ptr<char[]> rows(new (std::nothrow) char[need + 1]);
-  if (!rows) return Status::Error("out of memory for a PNG's %llu bytes of rows", static_cast<unsigned long long>(need));
+  if (!rows)
+    return Status::Error("out of memory for a PNG's %llu bytes of rows", static_cast<unsigned long long>(need));
   const int out = static_cast<int>(need + 1), in = static_cast<int>(compressed.size());
   const int got = apple ? stbi_zlib_decode_noheader_buffer(rows.get(), out, compressed.data(), in)
                         : stbi_zlib_decode_buffer(rows.get(), out, compressed.data(), in);

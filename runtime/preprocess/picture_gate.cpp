@@ -88,7 +88,8 @@ Status CheckPngHolds(const uint8_t* bytes, size_t size, const PictureHeader& h) 
 //   file size x 8 >= ceil(ceil(width / 4) / 8) x ceil(ceil(height / 4) / 8)   (bits; the ceilings fold to /32)
 // stb_image decodes missing entropy-coded data as zeros: a 630-byte file claiming 10000x10000 was 0.3 GB of grey.
 Status CheckJpegHolds(size_t size, const PictureHeader& h) {
-  const uint64_t across = (static_cast<uint64_t>(h.width) + 31) / 32, down = (static_cast<uint64_t>(h.height) + 31) / 32;
+  const uint64_t across = (static_cast<uint64_t>(h.width) + 31) / 32,
+                 down = (static_cast<uint64_t>(h.height) + 31) / 32;
   const uint64_t need = (across * down + 7) / 8;
   if (static_cast<uint64_t>(size) < need) {
     return Claims(h, size, "one bit per 8x8 block of its smallest component at least:", need);

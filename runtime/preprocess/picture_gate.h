@@ -35,7 +35,7 @@ enum class PictureFormat {
 constexpr size_t kPictureSignatureBytes = 16;
 
 PictureFormat SniffPictureFormat(const uint8_t* bytes, size_t size);
-bool IsReadablePictureFormat(PictureFormat format);  // JPEG, PNG, BMP, PGM/PPM
+bool IsReadablePictureFormat(PictureFormat format);   // JPEG, PNG, BMP, PGM/PPM
 const char* PictureFormatName(PictureFormat format);  // "WebP", ...
 
 // A picture's header, read before anything is decoded.

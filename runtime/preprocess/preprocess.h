@@ -40,8 +40,7 @@ constexpr int64_t kPixelBudgetPerInputPixel = 256;
 // LoadImage reads the file under the one input policy (runtime/src/input_file.h): a directory is refused, a
 // pipe is read up to 2 GiB, what stb_image can take.
 Status LoadImage(const std::string& path, int channels, Image* image, int64_t max_pixels = kMinPixelBudget);
-Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image,
-                   int64_t max_pixels = kMinPixelBudget);
+Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image, int64_t max_pixels = kMinPixelBudget);
 
 struct InputSpec {
   int height = 0, width = 0, channels = 0;  // the model's NHWC input

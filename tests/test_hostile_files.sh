@@ -222,6 +222,8 @@ if [[ -n $classify ]]; then
   refused "classify: a 100x100 PNG inflating to 64 MB" \
     "corrupt PNG: its compressed data inflates to more than the 10100 bytes its 100x100 pixels need" \
     "$classify" "$model" "$pictures/inflate_bomb.png"
+  refused "classify: /dev/zero as a picture" "image '/dev/zero' holds more than the 67116864 bytes limit" \
+    "$classify" "$model" /dev/zero --max-pixels 1000
   refused "classify: a directory" "image '$pictures' is a directory, not a regular file" "$classify" "$model" "$pictures"
   # The budget: 600 pixels against 599 and 600; a 16-bit picture counts twice.
   refused "classify: over --max-pixels" "a 30x20 picture (600 pixels) is over the pixel budget of 599" \

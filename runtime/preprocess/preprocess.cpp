@@ -25,6 +25,14 @@ constexpr int kMaxResizedSide = 16384;
 // stb_image takes the length as an int.
 constexpr size_t kMaxPictureBytes = INT_MAX;
 
+// The most bytes a picture within the pixel budget can take, read from a file or a pipe: 8 bytes per counted
+// pixel (a stored 16-bit RGBA PNG takes 8 per pixel, counted twice; a 32-bit BMP 4; a JPEG of noise at quality
+// 100 about 6), plus 64 MiB of metadata (EXIF thumbnails, ICC profiles). /dev/zero as a picture stops there.
+size_t MaxPictureBytes(int64_t max_pixels) {
+  const double bytes = 8.0 * static_cast<double>(max_pixels) + (64 << 20);
+  return bytes < static_cast<double>(kMaxPictureBytes) ? static_cast<size_t>(bytes) : kMaxPictureBytes;
+}
+
 }  // namespace
 
 Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image, int64_t max_pixels) {
@@ -46,7 +54,8 @@ Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image
 
 Status LoadImage(const std::string& path, int channels, Image* image, int64_t max_pixels) {
   std::string bytes;
-  RESQ_RETURN_IF_ERROR(ReadWholeFile(path, "image", NonRegularFiles::kReadWithCap, kMaxPictureBytes, &bytes));
+  RESQ_RETURN_IF_ERROR(
+      ReadWholeFile(path, "image", NonRegularFiles::kReadWithCap, MaxPictureBytes(max_pixels), &bytes));
   const Status status =
       DecodeImage(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), channels, image, max_pixels);
   if (!status.ok()) return Status::Error("image '%s': %s", path.c_str(), status.message().c_str());

@@ -37,8 +37,8 @@ constexpr int64_t kPixelBudgetPerInputPixel = 256;
 
 // Decodes JPEG, PNG, BMP, PGM/PPM (stb_image) into RGB or gray, as `channels` asks (1 or 3), after the
 // picture gate (picture_gate.h: formats by their magic bytes, lying headers, the pixel budget `max_pixels`).
-// LoadImage reads the file under the one input policy (runtime/src/input_file.h): a directory is refused, a
-// pipe is read up to 2 GiB, what stb_image can take.
+// LoadImage reads the file under the one input policy (runtime/src/input_file.h): a directory is refused, and a
+// file or a pipe may hold at most 8 bytes per pixel of the budget + 64 MiB (at most 2 GiB, stb_image's limit).
 Status LoadImage(const std::string& path, int channels, Image* image, int64_t max_pixels = kMinPixelBudget);
 Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image, int64_t max_pixels = kMinPixelBudget);
 

@@ -191,13 +191,26 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
     facts.method = RangeMethodName(o.quantize.method);
     facts.adjustments = result->adjustments;
   }
+  if (!o.eval_path.empty()) {
+    std::vector<std::string> labels = metadata.labels;
+    const int64_t classes = ElementCount(graph.tensors.at(graph.output).shape);
+    if (labels.empty()) {
+      for (int64_t c = 0; c < classes; ++c) labels.push_back(std::to_string(c));
+    }
+    RESQ_RETURN_IF_ERROR(Evaluate(o.eval_path, SpecOf(graph, metadata), labels, float_model,
+                                  o.dtype == DataType::kInt8 ? &int8_model : nullptr, o.threads, o.show_progress,
+                                  &result->eval, &result->warnings));
+    result->has_eval = true;
+  }
   const std::vector<uint8_t>& model = o.dtype == DataType::kInt8 ? int8_model : float_model;
   result->model_bytes = model.size();
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   facts.warnings = result->warnings;
   facts.model_bytes = model.size();
   facts.seconds = result->seconds;
-  return WriteOutputs(o, model, ReportJson(facts, result->has_report ? &result->report : nullptr));
+  return WriteOutputs(
+      o, model,
+      ReportJson(facts, result->has_report ? &result->report : nullptr, result->has_eval ? &result->eval : nullptr));
 }
 
 }  // namespace

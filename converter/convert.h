@@ -1,11 +1,13 @@
 // resq-convert's whole flow as one call: read ONNX -> graph passes -> float .resq -> (calibrate ->
-// quantize -> int8 .resq -> accuracy report) -> write atomically. main.cpp only parses the command line.
+// quantize -> int8 .resq -> int8 against float) -> (accuracy on --eval's pictures) -> write atomically.
+// main.cpp only parses the command line.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "evaluate.h"
 #include "quantize.h"
 #include "report.h"
 #include "resq/status.h"
@@ -27,6 +29,7 @@ struct ConvertOptions {
   int resize_shorter = -1;                // -1: derived from the input size
   std::string labels_path;                // one label per line, one per class
   std::string report_path;                // JSON report, written only if the model is
+  std::string eval_path;                  // an ImageFolder for accuracy against ground truth; empty: none
   // Threads that run the models in calibration and the report. One by default: on the 2-vCPU build
   // machine two threads made ResNet-50 calibration 1.45x slower (pthreadpool's workers spin while they
   // wait), and for small models like ResNet-20 on 28x28 a busy machine made it 70x slower.
@@ -41,6 +44,8 @@ struct ConvertResult {
   std::vector<std::string> adjustments;  // int8 scales moved to fit XNNPACK's limits
   bool has_report = false;
   AccuracyReport report;  // int8 only
+  bool has_eval = false;
+  EvalReport eval;  // with --eval
 };
 
 // On any error no output file (model or report) is left behind.

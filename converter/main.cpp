@@ -1,6 +1,6 @@
 // resq-convert MODEL.onnx -o OUT.resq [--dtype int8|float32] [--calib PATH] [--calib-count N]
 //   [--method minmax|percentile|mse] [--input-size HxW] [--mean ..] [--std ..] [--labels FILE]
-//   [--report FILE.json] [--max-pixels N]
+//   [--report FILE.json] [--eval DIR] [--max-pixels N]
 // Converts an ONNX ResNet classifier into a .resq model; see convert.h for the flow.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -56,6 +56,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 65536));
   app.add_option("--labels", o.labels_path, "class labels, one per line");
   app.add_option("--report", o.report_path, "write the accuracy report as JSON here");
+  app.add_option("--eval", o.eval_path,
+                 "measure top-1/top-5 against ground truth on a folder with one subfolder of pictures per class "
+                 "(named as the labels or the class indices)");
   app.add_option("--threads", o.threads, "threads that run the models during calibration and the report (default 1)")
       ->check(CLI::Range(1, 64));
   app.add_flag("-q,--quiet", quiet, "no progress bars and no printed report");
@@ -84,6 +87,7 @@ int Main(int argc, char** argv) {
   if (!quiet) {
     for (const std::string& line : result.adjustments) std::printf("scale adjusted for XNNPACK: %s\n", line.c_str());
     if (result.has_report) std::printf("%s", resq::convert::FormatReport(result.report).c_str());
+    if (result.has_eval) std::printf("%s", resq::convert::FormatEval(result.eval).c_str());
     std::printf("wrote %s: %s, %zu bytes, in %.1f s\n", o.output_path.c_str(), dtype.c_str(), result.model_bytes,
                 result.seconds);
   }

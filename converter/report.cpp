@@ -125,7 +125,7 @@ Status CompareModels(const std::vector<uint8_t>& float_model, const std::vector<
 
 std::string FormatReport(const AccuracyReport& report) {
   char line[512];
-  std::snprintf(line, sizeof(line), "per-layer SQNR of int8 against float over %zu inputs (dB):\n",
+  std::snprintf(line, sizeof(line), "per-layer SQNR of int8 against float over %zu calibration inputs (dB):\n",
                 report.layer_inputs);
   std::string text = line;
   for (const LayerAccuracy& layer : report.layers) {
@@ -133,14 +133,15 @@ std::string FormatReport(const AccuracyReport& report) {
     text += line;
   }
   std::snprintf(line, sizeof(line),
-                "final output over %zu inputs: top-1 agreement %.2f%%, cosine similarity mean %.6f (min %.6f), "
-                "relative error mean %.4f (max %.4f)\n",
+                "int8 against float over the %zu calibration inputs (agreement, not accuracy: --eval DIR measures "
+                "that): top-1 agreement %.2f%%, cosine similarity mean %.6f (min %.6f), relative error mean %.4f "
+                "(max %.4f)\n",
                 report.inputs, 100.0 * report.top1_agreement, report.cosine_mean, report.cosine_min,
                 report.relative_error_mean, report.relative_error_max);
   return text + line;
 }
 
-std::string ReportJson(const ConversionFacts& facts, const AccuracyReport* report) {
+std::string ReportJson(const ConversionFacts& facts, const AccuracyReport* report, const EvalReport* eval) {
   // ordered_json keeps the keys in the order written here. Numbers are written in full (shortest text that
   // reads back as the same double); a non-finite one, e.g. the SQNR of an exact layer, becomes null.
   nlohmann::ordered_json json;
@@ -163,12 +164,29 @@ std::string ReportJson(const ConversionFacts& facts, const AccuracyReport* repor
     }
     json["layer_inputs"] = report->layer_inputs;
     nlohmann::ordered_json& output = json["output_accuracy"];
+    output["measured_on"] = "calibration inputs";  // int8 against float, not against ground truth
     output["inputs"] = report->inputs;
     output["top1_agreement"] = report->top1_agreement;
     output["cosine_similarity_mean"] = report->cosine_mean;
     output["cosine_similarity_min"] = report->cosine_min;
     output["relative_error_mean"] = report->relative_error_mean;
     output["relative_error_max"] = report->relative_error_max;
+  }
+  if (eval) {
+    nlohmann::ordered_json& truth = json["eval"];
+    truth["measured_on"] = eval->set;
+    truth["pictures"] = eval->pictures;
+    truth["unreadable"] = eval->unreadable;
+    auto figures = [](const ModelAccuracy& a) {
+      nlohmann::ordered_json entry;
+      entry["top1"] = a.top1;
+      entry["top5"] = a.top5;
+      entry["top1_count"] = a.top1_count;
+      entry["top5_count"] = a.top5_count;
+      return entry;
+    };
+    truth["float32"] = figures(eval->float32);
+    if (eval->has_int8) truth["int8"] = figures(eval->int8);
   }
   // Paths and node names are bytes from the command line and the model: any that are not UTF-8 become
   // U+FFFD, so that the report is always valid JSON.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "calibration_inputs.h"
+#include "evaluate.h"
 #include "resq/status.h"
 
 namespace resq::convert {
@@ -34,7 +35,8 @@ Status CompareModels(const std::vector<uint8_t>& float_model, const std::vector<
                      const CalibrationInputs& inputs, const std::vector<std::vector<float>>& float_outputs, int threads,
                      bool show_progress, AccuracyReport* report);
 
-// The report as readable lines (printed by resq-convert).
+// The report as readable lines (printed by resq-convert). Every figure names the set it was measured on: these
+// are the calibration inputs, and they measure agreement with float, not accuracy.
 std::string FormatReport(const AccuracyReport& report);
 
 // Facts about the conversion that go into the JSON report next to the accuracy.
@@ -46,7 +48,7 @@ struct ConversionFacts {
   std::vector<std::string> warnings;  // the ones resq-convert prints, kept with the model's record
 };
 
-// report may be null (a float conversion has no accuracy to report).
-std::string ReportJson(const ConversionFacts& facts, const AccuracyReport* report);
+// report may be null (a float conversion has no int8 to compare), eval too (no --eval).
+std::string ReportJson(const ConversionFacts& facts, const AccuracyReport* report, const EvalReport* eval);
 
 }  // namespace resq::convert

@@ -1,13 +1,17 @@
-// resq-camera MODEL.resq [--device /dev/video0] [--stdin --format i420|nv12|yuyv|rgb24 --size WxH] [--every N]
+// resq-camera MODEL.resq [--device /dev/video0] [--stdin --format i420|nv12|yuyv|rgb24 --size WxH [--all-frames]]
+//                        [--every N]
 // Classifies a live camera: one line per classified frame with the top-1 class, its probability, the
 // inference and end-to-end latency and the frame rate. Frames that arrive while the model is busy are
-// dropped, not queued. Ctrl-C stops it with a summary; a vanished camera or a short read ends with exit 1.
+// dropped, not queued. With --all-frames (the default when stdin is a regular file), every frame of a
+// recording is classified in order instead, converting the next frame while the model runs. Ctrl-C stops it
+// with a summary; a vanished camera or a short read ends with exit 1.
 //
 //   rpicam-vid -t 0 -n --codec yuv420 --width 640 --height 480 -o - |
 //       resq-camera model.resq --stdin --format i420 --size 640x480
 //   ffmpeg -i clip.mp4 -f rawvideo -pix_fmt yuv420p -s 320x240 - |
-//       resq-camera model.resq --stdin --format i420 --size 320x240
+//       resq-camera model.resq --stdin --format i420 --size 320x240 --all-frames
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -41,7 +45,7 @@ void InstallSignalHandlers() {
 
 struct Options {
   std::string model, labels, device = "/dev/video0", format, size;
-  bool from_stdin = false;
+  bool from_stdin = false, all_frames = false;
   int every = 1;
   int threads = 1;
 };
@@ -97,8 +101,14 @@ resq::Status Run(const Options& options) {
   }
   resq::FrameConverter converter;
   RESQ_RETURN_IF_ERROR(converter.Create(geometry, classifier.input_spec()));
+  // A recording on stdin is classified frame by frame; a live stream by its newest frame.
+  struct stat stdin_stat = {};
+  const bool all_frames =
+      options.from_stdin &&
+      (options.all_frames || (fstat(STDIN_FILENO, &stdin_stat) == 0 && S_ISREG(stdin_stat.st_mode)));
   if (options.from_stdin) {
-    auto frames = std::make_unique<resq::StdinFrames>(STDIN_FILENO, resq::FrameBytes(geometry));
+    auto frames = std::make_unique<resq::StdinFrames>(STDIN_FILENO, resq::FrameBytes(geometry),
+                                                      all_frames ? resq::Delivery::kEvery : resq::Delivery::kNewest);
     frames->Start();
     source = std::move(frames);
   }
@@ -107,11 +117,18 @@ resq::Status Run(const Options& options) {
   resq::CameraLoop loop(&classifier, &converter, options.every);
   PrintResults print(&classifier);
   resq::CameraStats stats;
-  const resq::Status status = loop.Run(source.get(), stop_requested, &print, &stats);
+  const resq::Status status = all_frames ? loop.RunInOrder(source.get(), stop_requested, &print, &stats)
+                                         : loop.Run(source.get(), stop_requested, &print, &stats);
   std::printf("summary: %llu frames, %llu classified, %llu dropped, %llu skipped, %.1f fps over %.1f s\n",
               static_cast<unsigned long long>(stats.received), static_cast<unsigned long long>(stats.classified),
               static_cast<unsigned long long>(stats.dropped), static_cast<unsigned long long>(stats.skipped),
               stats.fps(), stats.seconds);
+  if (stats.classified > 0) {
+    const resq::LatencyHistogram &inference = stats.inference_ms, &end_to_end = stats.end_to_end_ms;
+    std::printf("latency: inference p50 %.1f p90 %.1f p99 %.1f ms; end-to-end p50 %.1f p90 %.1f p99 %.1f ms\n",
+                inference.Percentile(50), inference.Percentile(90), inference.Percentile(99), end_to_end.Percentile(50),
+                end_to_end.Percentile(90), end_to_end.Percentile(99));
+  }
   std::fflush(stdout);
   return status;
 }
@@ -125,6 +142,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", options.device, "V4L2 camera (YUYV or MJPEG)")->capture_default_str();
   auto* from_stdin = app.add_flag("--stdin", options.from_stdin, "read raw frames from stdin instead of a camera");
   app.add_option("--format", options.format, "pixel format of the frames on stdin: i420, nv12, yuyv, rgb24")
+      ->needs(from_stdin);
+  app.add_flag("--all-frames", options.all_frames,
+               "classify every frame of stdin in order (a recording) instead of the newest (a live stream); the "
+               "default when stdin is a regular file")
       ->needs(from_stdin);
   app.add_option("--size", options.size, "WIDTHxHEIGHT of the frames on stdin, or to ask the camera for (640x480)");
   app.add_option("--every", options.every, "classify at most one frame in N")->check(CLI::Range(1, 1000000));

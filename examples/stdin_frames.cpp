@@ -14,10 +14,11 @@ constexpr int kStopCheckMs = 50;
 
 }  // namespace
 
-StdinFrames::StdinFrames(int fd, size_t frame_bytes) : fd_(fd), latest_(frame_bytes) {}
+StdinFrames::StdinFrames(int fd, size_t frame_bytes, Delivery delivery) : fd_(fd), mailbox_(frame_bytes, delivery) {}
 
 StdinFrames::~StdinFrames() {
   stop_ = true;
+  mailbox_.Close();  // a reader waiting to publish (Delivery::kEvery) returns
   if (reader_.joinable()) reader_.join();
 }
 
@@ -28,17 +29,17 @@ void StdinFrames::Start() {
 void StdinFrames::ReadFrames() {
   for (;;) {
     bool complete = false;
-    const Status status = ReadFrame(latest_.fill_buffer(), &complete);
+    const Status status = ReadFrame(mailbox_.fill_buffer(), &complete);
     if (!complete) {
-      if (!stop_) latest_.Finish(status);
+      if (!stop_) mailbox_.Finish(status);
       return;
     }
-    latest_.Publish(Clock::now());
+    if (!mailbox_.Publish(Clock::now())) return;
   }
 }
 
 Status StdinFrames::ReadFrame(uint8_t* buffer, bool* complete) {
-  const size_t frame_bytes = latest_.frame_bytes();
+  const size_t frame_bytes = mailbox_.frame_bytes();
   size_t got = 0;
   while (got < frame_bytes) {
     if (stop_) return Status::Ok();

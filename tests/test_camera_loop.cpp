@@ -167,6 +167,92 @@ TEST_CASE("the stop flag (set by Ctrl-C) ends a loop waiting on an idle source, 
   CHECK(stats.seconds > 0);
 }
 
+TEST_CASE("a recording: every frame classified in order, conversion overlapped with inference") {
+  Fixture f;
+  ScriptedSource source;
+  const std::vector<std::vector<uint8_t>> colours = {SolidFrame(200, 0, 0), SolidFrame(0, 200, 0),
+                                                     SolidFrame(0, 0, 200)};
+  for (uint64_t s = 0; s < 60; ++s) source.items.push_back({s, colours[s % 3]});
+  CameraLoop loop(&f.classifier, &f.converter, 1);
+  RecordResults sink;
+  CameraStats stats;
+  const std::atomic<bool> stop{false};
+  REQUIRE(loop.RunInOrder(&source, stop, &sink, &stats).ok());
+  REQUIRE(sink.results.size() == 60);
+  for (uint64_t s = 0; s < 60; ++s) {
+    CHECK(sink.results[s].sequence == s);
+    CHECK(sink.results[s].top1.index == static_cast<int>(s % 3));
+  }
+  CHECK(stats.received == 60);
+  CHECK(stats.classified == 60);
+  CHECK(stats.dropped == 0);
+  CHECK(stats.skipped == 0);
+  CHECK(stats.inference_ms.count() == 60);
+  CHECK(stats.end_to_end_ms.Percentile(50) > 0);
+}
+
+TEST_CASE("a recording with --every N: frames 0, N, 2N, ..., the rest counted as skipped") {
+  Fixture f;
+  ScriptedSource source;
+  for (uint64_t s = 0; s < 10; ++s) source.items.push_back({s, SolidFrame(0, 0, 200)});
+  CameraLoop loop(&f.classifier, &f.converter, 4);
+  RecordResults sink;
+  CameraStats stats;
+  const std::atomic<bool> stop{false};
+  REQUIRE(loop.RunInOrder(&source, stop, &sink, &stats).ok());
+  std::vector<uint64_t> classified;
+  for (const FrameResult& r : sink.results) classified.push_back(r.sequence);
+  CHECK(classified == std::vector<uint64_t>{0, 4, 8});
+  CHECK(stats.skipped == 7);
+  CHECK(stats.dropped == 0);
+}
+
+TEST_CASE("a recording: a bad frame or a failing source ends the loop with its error; Ctrl-C ends it cleanly") {
+  Fixture f;
+  CameraLoop loop(&f.classifier, &f.converter, 1);
+  RecordResults sink;
+  CameraStats stats;
+  std::atomic<bool> stop{false};
+  ScriptedSource bad;
+  bad.items = {{0, SolidFrame(200, 0, 0)}, {1, std::vector<uint8_t>(10)}, {2, SolidFrame(200, 0, 0)}};
+  CHECK(loop.RunInOrder(&bad, stop, &sink, &stats).message() == "a 8x8 rgb24 frame needs 192 bytes, got 10");
+  CHECK(stats.classified == 1);
+
+  ScriptedSource failing;
+  failing.items = {{0, SolidFrame(200, 0, 0)}};
+  failing.end = Status::Error("stdin ended 5 bytes into a 192-byte frame (short read)");
+  CHECK(loop.RunInOrder(&failing, stop, &sink, &stats).message() ==
+        "stdin ended 5 bytes into a 192-byte frame (short read)");
+  CHECK(stats.classified == 1);
+
+  ScriptedSource idle;
+  idle.items = {{0, SolidFrame(200, 0, 0)}};
+  idle.endless = true;
+  std::thread interrupt([&] {
+    std::this_thread::sleep_for(milliseconds(50));
+    stop = true;
+  });
+  const auto start = Clock::now();
+  const Status status = loop.RunInOrder(&idle, stop, &sink, &stats);
+  interrupt.join();
+  CHECK(status.ok());
+  CHECK(Clock::now() - start < std::chrono::seconds(5));
+  CHECK(stats.classified == 1);
+}
+
+TEST_CASE("latency percentiles over any number of frames, within the histogram's 2%") {
+  LatencyHistogram histogram;
+  CHECK(histogram.Percentile(50) == 0);
+  for (int ms = 1; ms <= 1000; ++ms) histogram.Add(ms);
+  CHECK(histogram.count() == 1000);
+  CHECK(histogram.Percentile(50) == doctest::Approx(500).epsilon(0.02));
+  CHECK(histogram.Percentile(90) == doctest::Approx(900).epsilon(0.02));
+  CHECK(histogram.Percentile(99) == doctest::Approx(990).epsilon(0.02));
+  CHECK(histogram.Percentile(100) == doctest::Approx(1000).epsilon(0.02));
+  histogram.Add(1e12);  // longer than the last bucket: counted there, not lost
+  CHECK(histogram.count() == 1001);
+}
+
 TEST_CASE("one printed line per frame: label, probability, latencies and frame rate") {
   Fixture f;
   FrameResult result;
@@ -178,6 +264,9 @@ TEST_CASE("one printed line per frame: label, probability, latencies and frame r
   char line[128];
   const size_t n = FormatResult(result, f.classifier, line, sizeof(line));
   CHECK(std::string(line, n) == "frame 12: green (0.982)  inference 8.1 ms, end-to-end 9.0 ms, 24.3 fps\n");
+  result.fps = 0;  // the first classified frame: no rate yet
+  CHECK(std::string(line, FormatResult(result, f.classifier, line, sizeof(line))) ==
+        "frame 12: green (0.982)  inference 8.1 ms, end-to-end 9.0 ms, first frame\n");
   char tiny[10];
   CHECK(FormatResult(result, f.classifier, tiny, sizeof(tiny)) == 9);
   CHECK(std::strlen(tiny) == 9);

@@ -1,5 +1,6 @@
-// Raw frames on stdin: a reader thread fills a one-frame mailbox, the newest frame wins, older untaken ones
-// are dropped, and the end of the stream is clean only on a frame boundary. Real pipes, no camera.
+// Raw frames on stdin: a reader thread fills a one-frame mailbox; live, the newest frame wins and older
+// untaken ones are dropped; for a recording (Delivery::kEvery) every frame arrives in order. The end of the
+// stream is clean only on a frame boundary. Real pipes, no camera.
 #include <doctest/doctest.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@ class Pipe {
     close(fds_[0]);
   }
   int reader() const { return fds_[0]; }
+  int writer() const { return fds_[1]; }
   void Write(const std::vector<uint8_t>& bytes) {
     // In two pieces with a pause between, so the reader sees a partial frame first.
     const size_t half = bytes.size() / 2;
@@ -150,6 +152,50 @@ TEST_CASE("an empty stream ends cleanly with no frames") {
   CHECK(frames.Next(milliseconds(10000), &frame, &next).ok());
   CHECK(next == NextFrame::kEnd);
   CHECK(frames.received() == 0);
+}
+
+TEST_CASE("Delivery::kEvery hands out every frame in order, however slowly they are taken") {
+  constexpr int kFrames = 40;  // 160 KiB: more than a pipe holds, so the writer waits for the reader
+  Pipe pipe;
+  StdinFrames frames(pipe.reader(), kFrameBytes, Delivery::kEvery);
+  frames.Start();
+  std::thread writer([&] {
+    for (int i = 0; i < kFrames; ++i) {
+      const std::vector<uint8_t> bytes = FrameOf(static_cast<uint8_t>(i));
+      for (size_t done = 0; done < bytes.size();) {
+        const ssize_t n = write(pipe.writer(), bytes.data() + done, bytes.size() - done);
+        if (n <= 0) return;
+        done += static_cast<size_t>(n);
+      }
+    }
+    pipe.CloseWriter();
+  });
+  Frame frame;
+  NextFrame next = NextFrame::kTimeout;
+  for (int i = 0; i < kFrames; ++i) {
+    REQUIRE(frames.Next(milliseconds(10000), &frame, &next).ok());
+    REQUIRE(next == NextFrame::kFrame);
+    CHECK(frame.sequence == static_cast<uint64_t>(i));
+    CHECK(Filled(frame, static_cast<uint8_t>(i)));
+    if (i % 8 == 0) std::this_thread::sleep_for(milliseconds(5));  // a slow model: the reader must wait
+  }
+  writer.join();
+  REQUIRE(frames.Next(milliseconds(10000), &frame, &next).ok());
+  CHECK(next == NextFrame::kEnd);
+  CHECK(frames.received() == kFrames);
+}
+
+TEST_CASE("with Delivery::kEvery, a reader waiting for the consumer stops promptly when its owner goes away") {
+  Pipe pipe;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    StdinFrames frames(pipe.reader(), kFrameBytes, Delivery::kEvery);
+    frames.Start();
+    for (uint8_t i = 0; i < 3; ++i) pipe.Write(FrameOf(i));  // frame 1 waits for frame 0 to be taken
+    WaitForReceived(frames, 1);
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
 
 TEST_CASE("a reader blocked on an idle pipe stops promptly when its owner goes away (Ctrl-C)") {

@@ -357,12 +357,19 @@ TEST_CASE("the --report JSON reads back with quotes, backslashes, newlines and n
   report.relative_error_mean = 0.01;
   report.relative_error_max = std::numeric_limits<double>::quiet_NaN();
 
-  const std::string text = convert::ReportJson(facts, &report);
+  convert::EvalReport eval;
+  eval.set = "eval \"dir\"";
+  eval.pictures = 300;
+  eval.unreadable = 1;
+  eval.float32 = {0.95, 1.0, 285, 300};
+  eval.has_int8 = true;
+  eval.int8 = {0.94, 1.0, 282, 300};
+  const std::string text = convert::ReportJson(facts, &report, &eval);
   INFO(text);
   const nlohmann::ordered_json json = nlohmann::ordered_json::parse(text);
   CHECK(KeysOf(json) == std::vector<std::string>{"source", "source_sha256", "output", "dtype", "model_bytes", "seconds",
                                                  "warnings", "calibration", "range_method", "scale_adjustments",
-                                                 "layers", "layer_inputs", "output_accuracy"});
+                                                 "layers", "layer_inputs", "output_accuracy", "eval"});
   CHECK(json["source"] == facts.source);
   CHECK(json["source_sha256"] == facts.source_sha256);
   CHECK(json["output"] == facts.output);
@@ -380,15 +387,23 @@ TEST_CASE("the --report JSON reads back with quotes, backslashes, newlines and n
   CHECK(json["layers"][1]["sqnr_db"].is_null());  // an exact layer: infinite SQNR
   CHECK(json["layer_inputs"] == 2);
   const nlohmann::ordered_json& output = json["output_accuracy"];
-  CHECK(KeysOf(output) == std::vector<std::string>{"inputs", "top1_agreement", "cosine_similarity_mean",
+  CHECK(output["measured_on"] == "calibration inputs");
+  CHECK(KeysOf(output) == std::vector<std::string>{"measured_on", "inputs", "top1_agreement", "cosine_similarity_mean",
                                                    "cosine_similarity_min", "relative_error_mean",
                                                    "relative_error_max"});
   CHECK(output["inputs"] == 3);
   CHECK(output["top1_agreement"] == 2.0 / 3.0);  // written in full: reads back as the same double
   CHECK(output["relative_error_max"].is_null());
+  const nlohmann::ordered_json& truth = json["eval"];
+  CHECK(KeysOf(truth) == std::vector<std::string>{"measured_on", "pictures", "unreadable", "float32", "int8"});
+  CHECK(truth["measured_on"] == eval.set);
+  CHECK(truth["pictures"] == 300);
+  CHECK(KeysOf(truth["int8"]) == std::vector<std::string>{"top1", "top5", "top1_count", "top5_count"});
+  CHECK(truth["int8"]["top1_count"] == 282);
+  CHECK(truth["float32"]["top1"] == 0.95);
 
   // A float conversion: no accuracy, so none of its keys.
-  CHECK(KeysOf(nlohmann::ordered_json::parse(convert::ReportJson(facts, nullptr))) ==
+  CHECK(KeysOf(nlohmann::ordered_json::parse(convert::ReportJson(facts, nullptr, nullptr))) ==
         std::vector<std::string>{"source", "source_sha256", "output", "dtype", "model_bytes", "seconds", "warnings"});
 }
 

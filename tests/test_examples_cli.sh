@@ -11,8 +11,9 @@
 #   - resq-camera --stdin, fed the same pictures as raw 64x48 I420 frames one at a time (so that it must
 #     convert colours, resize and crop), names every frame as resq-classify names the picture, and ends
 #     cleanly with a summary at the end of the stream;
-#   - a burst of frames faster than the model is dropped, not queued; a short read and a missing camera
-#     end with one clear line and exit 1.
+#   - a burst of frames faster than the model is dropped, not queued; every frame of a recording (stdin a
+#     regular file, or --all-frames) is classified in order, each as resq-classify names its picture;
+#   - a short read and a missing camera end with one clear line and exit 1.
 # EMULATOR: the command that runs target programs (qemu-run.sh ... when cross-compiled), or nothing.
 # Exits 77 (ctest: skipped) when MODEL or PYTHON3 does not exist.
 set -euo pipefail
@@ -70,7 +71,7 @@ for line, image in zip(lines, images):
     print(top[0]["label"])
 PYTHON
 }
-frame_label() { sed -E 's/^frame [0-9]+: (.*) \([0-9.]+\)  inference [0-9.]+ ms, end-to-end [0-9.]+ ms, [0-9.]+ fps$/\1/'; }
+frame_label() { sed -E 's/^frame [0-9]+: (.*) \([0-9.]+\)  inference [0-9.]+ ms, end-to-end [0-9.]+ ms, ([0-9.]+ fps|first frame)$/\1/'; }
 lines() { wc -l <"$1" | tr -d ' '; }
 
 echo "== resq-classify names every bundled picture correctly"
@@ -147,13 +148,44 @@ n=${#images[@]}
 echo "== frames that arrive while the model is busy are dropped, not queued"
 for _ in 1 2 3 4 5; do cat "$tmp"/*.i420; done | "${camera[@]}" >"$tmp/burst" 2>"$tmp/burst.err" ||
   fail "burst: exit $?: $(cat "$tmp/burst.err")"
-summary=$(tail -n1 "$tmp/burst")
+summary=$(grep "^summary: " "$tmp/burst")
 echo "  $summary"
 [[ $summary =~ ^summary:\ ([0-9]+)\ frames,\ ([0-9]+)\ classified,\ ([0-9]+)\ dropped,\ 0\ skipped ]] ||
   fail "burst summary: $summary"
 frames=${BASH_REMATCH[1]} done=${BASH_REMATCH[2]} dropped=${BASH_REMATCH[3]}
 [[ $frames -eq $((5 * n)) && $((done + dropped)) -eq $frames && $done -ge 1 ]] || fail "burst counts: $summary"
 [[ $(grep -c "^frame " "$tmp/burst") -eq $done ]] || fail "burst: $done classified but a different number of lines"
+
+echo "== every frame of a recording, in order: stdin a regular file (the default), or a pipe with --all-frames"
+: >"$tmp/recording"
+for _ in 1 2 3; do
+  for image in "${images[@]}"; do
+    name=${image##*/}
+    cat "$tmp/${name%.png}.i420" >>"$tmp/recording"
+  done
+done
+total=$((3 * n))
+for how in file pipe; do
+  if [[ $how == file ]]; then
+    "${camera[@]}" <"$tmp/recording" >"$tmp/all" 2>"$tmp/all.err" || fail "recording: exit $?: $(cat "$tmp/all.err")"
+  else
+    cat "$tmp/recording" | "${camera[@]}" --all-frames >"$tmp/all" 2>"$tmp/all.err" ||
+      fail "recording through a pipe: exit $?: $(cat "$tmp/all.err")"
+  fi
+  [[ $(grep -c "^frame " "$tmp/all") -eq $total ]] || fail "$how: not all $total frames classified: $(tail -n2 "$tmp/all")"
+  k=0
+  while IFS= read -r line; do
+    [[ $line == "frame $k: "* ]] || fail "$how: frame $k out of order: '$line'"
+    image=${images[$((k % n))]}
+    [[ $(frame_label <<<"$line") == "${classified[$image]}" ]] ||
+      fail "$how: frame $k of ${image##*/}: '$line', resq-classify said '${classified[$image]}'"
+    k=$((k + 1))
+  done < <(grep "^frame " "$tmp/all")
+  grep -q "^summary: $total frames, $total classified, 0 dropped, 0 skipped, " "$tmp/all" || fail "$how: $(grep summary "$tmp/all")"
+  grep -Eq "^latency: inference p50 [0-9.]+ p90 [0-9.]+ p99 [0-9.]+ ms; end-to-end p50 " "$tmp/all" ||
+    fail "$how: no latency percentiles"
+  echo "  $how: $(grep '^summary' "$tmp/all")"
+done
 
 frame_files=("$tmp"/*.i420)
 first=${frame_files[0]}

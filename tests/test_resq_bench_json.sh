@@ -37,7 +37,7 @@ model, names_hex, output = sys.argv[1:]
 with open(output, encoding="utf-8") as f:
     figures = json.load(f)  # one object, nothing after it
 names = [bytes.fromhex(line).decode("utf-8", "replace") for line in open(names_hex).read().split()]
-keys = ["model", "model_bytes", "threads", "runs", "warmup", "open_ms", "load_ms", "measure_ms", "prepare_ms",
+keys = ["model", "model_bytes", "threads", "runs", "warmup", "input", "open_ms", "load_ms", "measure_ms", "prepare_ms",
         "arena_bytes", "activation_bytes", "xnnpack_bytes", "peak_rss_bytes", "latency_ms", "heap_allocations", "ops"]
 problems = []
 if list(figures) != keys:
@@ -48,6 +48,8 @@ if figures.get("model_bytes") != os.path.getsize(os.fsencode(model)):
     problems.append("model_bytes")
 if (figures.get("threads"), figures.get("runs"), figures.get("warmup")) != (1, 3, 1):
     problems.append("threads, runs, warmup")
+if figures.get("input") != "pseudo-random (uniform -1.5..1.5)":
+    problems.append("input %r" % figures.get("input"))
 for key in ["open_ms", "load_ms", "measure_ms", "prepare_ms"]:
     if not isinstance(figures.get(key), (int, float)):
         problems.append(key + " is not a number")
@@ -55,7 +57,7 @@ for key in ["arena_bytes", "activation_bytes", "xnnpack_bytes", "peak_rss_bytes"
     if not isinstance(figures.get(key), int):
         problems.append(key + " is not an integer")
 latency = figures.get("latency_ms", {})
-if list(latency) != ["min", "median", "p90", "p99"] or not all(isinstance(v, (int, float)) for v in latency.values()):
+if list(latency) != ["min", "median", "p90", "p99", "stddev"] or not all(isinstance(v, (int, float)) for v in latency.values()):
     problems.append("latency_ms %r" % latency)
 ops = figures.get("ops", [])
 if [op.get("name") for op in ops] != names:

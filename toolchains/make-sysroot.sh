@@ -78,6 +78,7 @@ case "$suite" in
       libcpuinfo0 libcpuinfo-dev
       # image loading, flatbuffers runtime, tests, CLI
       libstb0 libstb-dev
+      libexif12 libexif-dev
       libflatbuffers2 libflatbuffers-dev
       doctest-dev
       libcli11-dev nlohmann-json3-dev
@@ -93,6 +94,7 @@ case "$suite" in
       libcpuinfo0 libcpuinfo-dev
       # stb after the 64-bit time_t transition (t64); flatbuffers' runtime is named after its version
       libstb0t64 libstb-dev
+      libexif12 libexif-dev
       libflatbuffers23.5.26 libflatbuffers-dev
       doctest-dev
       libcli11-dev nlohmann-json3-dev

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <memory>
 
+#include "exif_orientation.h"
 #include "input_file.h"
 #include "picture_gate.h"
 
@@ -49,6 +50,8 @@ Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image
   image->height = height;
   image->channels = channels;
   image->pixels.assign(pixels.get(), pixels.get() + static_cast<size_t>(width) * height * channels);
+  pixels.reset();
+  ApplyExifOrientation(ExifOrientation(bytes, size), image);
   return Status::Ok();
 }
 

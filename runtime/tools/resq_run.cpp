@@ -8,6 +8,7 @@
 #include "atomic_output.h"
 #include "guarded_main.h"
 #include "npy.h"
+#include "npy_images.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
 
@@ -22,29 +23,17 @@ resq::Status Run(const std::string& model_path, const std::string& input_path, c
   RESQ_RETURN_IF_ERROR(runtime.Load(file));
   RESQ_RETURN_IF_ERROR(runtime.Prepare(threads));
 
-  const resq::TensorView& in = runtime.input();
-  if (in.rank != 4) return resq::Status::Error("model input is not an image");
-  const size_t height = in.dims[1], width = in.dims[2], channels = in.dims[3];
   resq::NpyArray x;
   RESQ_RETURN_IF_ERROR(resq::ReadNpy(input_path, &x));
-  if (x.shape.size() == 3) x.shape.insert(x.shape.begin(), 1);
-  if (x.shape.size() != 4 || x.shape[1] != channels || x.shape[2] != height || x.shape[3] != width) {
-    std::string have;
-    for (size_t d : x.shape) have += (have.empty() ? "" : "x") + std::to_string(d);
-    return resq::Status::Error("'%s' has shape %s, model expects Nx%zux%zux%zu (NCHW)", input_path.c_str(),
-                               have.c_str(), channels, height, width);
-  }
-  const size_t batch = x.shape[0], image = channels * height * width;
+  RESQ_RETURN_IF_ERROR(resq::CheckNchwPictures(input_path, runtime.input(), &x));
+  const size_t batch = resq::PictureCount(x);
   const resq::TensorView& out = runtime.output();
   resq::NpyArray y;
   y.shape = {batch, out.elements};
   y.values.resize(batch * out.elements);
-  std::vector<float> nhwc(image);
+  std::vector<float> nhwc(runtime.input().elements);
   for (size_t n = 0; n < batch; ++n) {
-    const float* nchw = x.values.data() + n * image;
-    for (size_t c = 0; c < channels; ++c) {
-      for (size_t p = 0; p < height * width; ++p) nhwc[p * channels + c] = nchw[c * height * width + p];
-    }
+    resq::CopyPictureToNhwc(x, n, nhwc.data());
     RESQ_RETURN_IF_ERROR(runtime.SetInput(nhwc.data(), nhwc.size()));
     RESQ_RETURN_IF_ERROR(runtime.Invoke());
     float* row = y.values.data() + n * out.elements;

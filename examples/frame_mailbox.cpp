@@ -1,38 +1,41 @@
-#include "latest_frame.h"
+#include "frame_mailbox.h"
 
 #include <utility>
 
 namespace resq {
 
-LatestFrame::LatestFrame(size_t frame_bytes) : frame_bytes_(frame_bytes) {
+FrameMailbox::FrameMailbox(size_t frame_bytes, Delivery delivery) : frame_bytes_(frame_bytes), delivery_(delivery) {
   // resize zero-fills the empty vectors like assign(frame_bytes, 0) would, but checks the size against
   // max_size() first; after assign GCC 14 cannot bound the fill and warns that the memset may exceed
   // PTRDIFF_MAX (-Wstringop-overflow).
   for (std::vector<uint8_t>& buffer : buffers_) buffer.resize(frame_bytes);
 }
 
-void LatestFrame::Publish(Clock::time_point arrived) {
+bool FrameMailbox::Publish(Clock::time_point arrived) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // An untaken ready frame moves to the fill side and is overwritten next: that is the drop.
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (delivery_ == Delivery::kEvery) changed_.wait(lock, [this] { return !has_ready_ || closed_; });
+    if (closed_) return false;
+    // kNewest: an untaken ready frame moves to the fill side and is overwritten next: that is the drop.
     std::swap(fill_, ready_);
     has_ready_ = true;
     ready_arrived_ = arrived;
     ++published_;
   }
-  changed_.notify_one();
+  changed_.notify_all();
+  return true;
 }
 
-void LatestFrame::Finish(const Status& status) {
+void FrameMailbox::Finish(const Status& status) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     finished_ = true;
     end_ = status;
   }
-  changed_.notify_one();
+  changed_.notify_all();
 }
 
-Status LatestFrame::Take(std::chrono::milliseconds timeout, Frame* frame, NextFrame* result) {
+Status FrameMailbox::Take(std::chrono::milliseconds timeout, Frame* frame, NextFrame* result) {
   std::unique_lock<std::mutex> lock(mutex_);
   changed_.wait_for(lock, timeout, [this] { return has_ready_ || finished_; });
   if (has_ready_) {
@@ -43,13 +46,23 @@ Status LatestFrame::Take(std::chrono::milliseconds timeout, Frame* frame, NextFr
     frame->sequence = published_ - 1;
     frame->arrived = ready_arrived_;
     *result = NextFrame::kFrame;
+    lock.unlock();
+    changed_.notify_all();  // kEvery: the producer may publish the next frame
     return Status::Ok();
   }
   *result = finished_ ? NextFrame::kEnd : NextFrame::kTimeout;
   return finished_ ? end_ : Status::Ok();
 }
 
-uint64_t LatestFrame::published() const {
+void FrameMailbox::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+  }
+  changed_.notify_all();
+}
+
+uint64_t FrameMailbox::published() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return published_;
 }

@@ -29,6 +29,7 @@ struct Image {
 //   PNG   inflate buffer grown by doubling (< 2 x raw, raw <= 4 samples x P bytes, a 16-bit picture's P counts it
 //         twice) + the unfiltered picture (raw) + the channel conversion (3P) + Image (3P) <= 3 x 4P + 6P = 18P
 //   BMP, PGM/PPM  the stored picture (<= 4P) + the conversion (3P) + Image (3P) <= 10P
+//   EXIF orientation afterwards: Image and its turned copy (6P), stb_image's buffers freed by then
 // so peak <= 18 bytes x PictureCost + the file's bytes: about 0.9 GB at the default 50-megapixel budget for the
 // worst case (an RGBA PNG), 0.45 GB for a 48-megapixel baseline JPEG photo. A Raspberry Pi Zero 2 W
 // (512 MB) wants --max-pixels of about 20 million.

@@ -6,13 +6,26 @@
 #include <filesystem>
 #include <system_error>
 
+#include "input_file.h"
+#include "picture_gate.h"
+
 namespace resq::convert {
 namespace {
 
-bool IsPicture(const std::filesystem::path& file) {
+// A folder entry is a calibration picture if its extension says so or its first bytes carry any picture
+// format's signature (picture_gate.h): a JPEG without an extension is used, and an HDR or WebP named .png, a
+// GIF or a HEIC photo is named in a warning as unsupported, like any picture that cannot be read, not left out
+// in silence. Other files (a README, labels) are left out.
+bool IsPictureCandidate(const std::filesystem::path& file) {
   std::string ext = file.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".pgm" || ext == ".ppm";
+  if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".pgm" || ext == ".ppm") return true;
+  InputFile input;
+  uint8_t start[kPictureSignatureBytes];
+  if (!input.Open(file.string(), "image", NonRegularFiles::kRefuse).ok()) return false;
+  const size_t size = static_cast<size_t>(std::min<uint64_t>(sizeof(start), input.remaining()));
+  if (!input.ReadExactly(start, size, "start").ok()) return false;
+  return SniffPictureFormat(start, size) != PictureFormat::kUnknown;
 }
 
 std::string Dims(const std::vector<size_t>& shape) {
@@ -22,9 +35,9 @@ std::string Dims(const std::vector<size_t>& shape) {
 }
 
 // One picture decoded and preprocessed like the device does; errors name the file.
-Status LoadPicture(const std::string& file, const InputSpec& spec, std::vector<float>* nhwc) {
+Status LoadPicture(const std::string& file, const InputSpec& spec, int64_t max_pixels, std::vector<float>* nhwc) {
   Image image;
-  RESQ_RETURN_IF_ERROR(LoadImage(file, spec.channels, &image));
+  RESQ_RETURN_IF_ERROR(LoadImage(file, spec.channels, &image, max_pixels));
   const Status preprocessed = Preprocess(image, spec, nhwc);
   if (!preprocessed.ok()) return Status::Error("image '%s': %s", file.c_str(), preprocessed.message().c_str());
   return Status::Ok();
@@ -32,15 +45,16 @@ Status LoadPicture(const std::string& file, const InputSpec& spec, std::vector<f
 
 }  // namespace
 
-Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, size_t max_count,
+Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, size_t max_count, int64_t max_pixels,
                                std::vector<std::string>* warnings) {
   path_ = path;
   spec_ = spec;
+  max_pixels_ = max_pixels > 0 ? max_pixels : DefaultPixelBudget(spec);
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
     std::vector<std::string> pictures;
     for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
-      if (entry.is_regular_file(error) && IsPicture(entry.path())) pictures.push_back(entry.path().string());
+      if (entry.is_regular_file(error) && IsPictureCandidate(entry.path())) pictures.push_back(entry.path().string());
     }
     if (error) return Status::Error("cannot list '%s': %s", path.c_str(), error.message().c_str());
     if (pictures.empty()) return Status::Error("'%s' holds no JPEG, PNG, BMP or PGM/PPM pictures", path.c_str());
@@ -52,7 +66,7 @@ Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, s
     std::vector<float> scratch;
     for (const std::string& picture : pictures) {
       if (max_count > 0 && images_.size() == max_count) break;
-      const Status loaded = LoadPicture(picture, spec, &scratch);
+      const Status loaded = LoadPicture(picture, spec, max_pixels_, &scratch);
       if (loaded.ok()) {
         images_.push_back(picture);
         continue;
@@ -96,7 +110,7 @@ Status CalibrationInputs::Open(const std::string& path, const InputSpec& spec, s
 
 Status CalibrationInputs::Get(size_t index, std::vector<float>* nhwc) const {
   const size_t c = spec_.channels, pixels = static_cast<size_t>(spec_.height) * spec_.width;
-  if (!images_.empty()) return LoadPicture(images_[index], spec_, nhwc);
+  if (!images_.empty()) return LoadPicture(images_[index], spec_, max_pixels_, nhwc);
   const float* nchw = array_.values.data() + index * c * pixels;
   nhwc->resize(c * pixels);
   for (size_t ch = 0; ch < c; ++ch) {

@@ -178,7 +178,7 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
   if (o.dtype == DataType::kInt8) {
     CalibrationInputs inputs;
     RESQ_RETURN_IF_ERROR(
-        inputs.Open(o.calibration_path, SpecOf(graph, metadata), o.calibration_count, &result->warnings));
+        inputs.Open(o.calibration_path, SpecOf(graph, metadata), o.calibration_count, o.max_pixels, &result->warnings));
     CalibrationStats stats;
     RESQ_RETURN_IF_ERROR(Calibrate(float_model, inputs, o.threads, o.show_progress, &stats));
     QuantizationPlan plan;

@@ -1,6 +1,6 @@
 // resq-convert MODEL.onnx -o OUT.resq [--dtype int8|float32] [--calib PATH] [--calib-count N]
 //   [--method minmax|percentile|mse] [--input-size HxW] [--mean ..] [--std ..] [--labels FILE]
-//   [--report FILE.json] [--eval DIR]
+//   [--report FILE.json] [--eval DIR] [--max-pixels N]
 // resq-convert --inspect MODEL.onnx [--input-size HxW]
 // Converts an ONNX ResNet classifier into a .resq model (see convert.h for the flow), or describes what
 // converting it would do (inspect.h).
@@ -43,6 +43,10 @@ int Main(int argc, char** argv) {
   app.add_option("--calib", o.calibration_path,
                  "calibration inputs: a folder of JPEG/PNG pictures or a float32 NCHW .npy (needed for int8)");
   app.add_option("--calib-count", o.calibration_count, "use at most N calibration inputs (default: all)");
+  app.add_option("--max-pixels", o.max_pixels,
+                 "refuse calibration pictures of more pixels (16-bit: twice); default: 256 x the model input's, "
+                 "at least 50 million")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   app.add_option("--method", method, "activation range: minmax, percentile or mse (default)")
       ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
   app.add_option("--percentile", o.quantize.percentile, "percentile for --method percentile (default 99.99)")

@@ -1,6 +1,7 @@
-// resq-classify MODEL.resq IMAGE|DIR... [--labels FILE] [--top K] [--threads N] [--json]
+// resq-classify MODEL.resq IMAGE|DIR... [--labels FILE] [--top K] [--threads N] [--json] [--max-pixels N]
 // Classifies pictures (JPEG, PNG, BMP, PGM/PPM) with the preprocessing stored in the model and prints the
-// top-K classes with their probabilities and the inference time. An image that cannot be read is reported
+// top-K classes with their probabilities and the inference time. An image that cannot be read (another
+// format, a lying header, more pixels than the budget: runtime/preprocess/picture_gate.h) is reported
 // on stderr and makes the exit status 1; the other images still run. A folder is classified picture by
 // picture; in the ImageFolder layout (one subfolder per class, named as the labels) it ends with the
 // top-1/top-5 accuracy and, per class, what its pictures are most often mistaken for.
@@ -28,6 +29,7 @@ struct Options {
   int top = 5;
   int threads = 1;
   bool json = false;
+  int64_t max_pixels = 0;  // 0: resq::DefaultPixelBudget of the model's input
 };
 
 // Rounded to the decimals the JSON has always had: a float probability widened to double would otherwise
@@ -66,7 +68,9 @@ void PrintJson(const std::string& image, double inference_ms, const std::vector<
 resq::Status ClassifyImage(resq::Classifier* classifier, const Options& options, const std::string& path, int truth,
                            resq::Accuracy* accuracy) {
   resq::Image image;
-  RESQ_RETURN_IF_ERROR(resq::LoadImage(path, classifier->input_spec().channels, &image));
+  const resq::InputSpec& spec = classifier->input_spec();
+  const int64_t max_pixels = options.max_pixels > 0 ? options.max_pixels : resq::DefaultPixelBudget(spec);
+  RESQ_RETURN_IF_ERROR(resq::LoadImage(path, spec.channels, &image, max_pixels));
   std::vector<float> input;
   const resq::Status prepared = resq::Preprocess(image, classifier->input_spec(), &input);
   if (!prepared.ok()) return resq::Status::Error("image '%s': %s", path.c_str(), prepared.message().c_str());
@@ -152,6 +156,10 @@ int main(int argc, char** argv) {
   app.add_option("--top", options.top, "how many classes to print per image")->check(CLI::Range(1, 1000000));
   app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
   app.add_flag("--json", options.json, "one JSON object per image, for scripts");
+  app.add_option(
+         "--max-pixels", options.max_pixels,
+         "refuse pictures of more pixels (16-bit: twice); default: 256 x the model input's, at least 50 million")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
   CLI11_PARSE(app, argc, argv);
 
   resq::Classifier classifier;

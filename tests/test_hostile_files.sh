@@ -2,15 +2,20 @@
 # Files from outside and output paths, through resq-run and resq-convert (issue 13, findings 2 and 3):
 #   - .npy files whose headers claim 64 GiB, terabytes, or 3 GB from 6.4 KB; FIFOs, /dev/zero and device
 #     nodes as a model, an array, labels or an ONNX model;
+#   - pictures through resq-classify and a --calib folder of resq-convert (findings 1 and 4): a Radiance HDR
+#     whose runs have length 0 (stb_image 2.27 hangs on it), also named .png; headers that claim more pixels
+#     than the file holds, for every format resq reads; the issue's bombs (PSD, PGM, JPEG, GIF) and a PNG whose
+#     data inflates to far more than its header's pixels (stb_image keeps it all); a picture over
+#     the pixel budget, and --max-pixels raising it; /dev/zero as a picture;
 #   - outputs that are a device node (made with mknod here), a FIFO, a directory or a link to standard
 #     output; the same file for -o and --report, however spelt; symbolic links planted where the old fixed
 #     temporary names were; a temporary file a killed writer left.
 # Every refused case must take one line on stderr, exit status 1 (not a signal), finish within 10 s under a
 # 512 MiB address-space limit (a Raspberry Pi Zero 2 W), and leave the input and output folders as they were.
 # Inputs are made here; no Python.
-#   test_hostile_files.sh BIN_DIR MODEL.onnx LABELS WORK_DIR
+#   test_hostile_files.sh BIN_DIR MODEL.onnx LABELS WORK_DIR MAKE_HOSTILE_PICTURES [RESQ_CLASSIFY]
 set -uo pipefail
-bin=$1 onnx=$2 labels=$3 work=$4
+bin=$1 onnx=$2 labels=$3 work=$4 make_pictures=$5 classify=${6:-}
 run=$bin/resq-run convert=$bin/resq-convert
 limit=$((512 << 20))
 command -v prlimit >/dev/null || { echo "skipped: no prlimit (util-linux)"; exit 77; }
@@ -179,6 +184,87 @@ for kept in ".y.npy.resq-tmp.$$.0123456789abcdef" ".y.npy.resq-tmp.$dead.fedcba9
   ".m.resq.resq-tmp.$dead.0123456789abcdef"; do
   [[ -e $out/$kept ]] || fail "$kept was removed: it is not stale, or not the target's"
 done
+
+# ---- pictures (findings 1 and 4) ----
+mkdir "$in/pictures" "$in/calib"
+"$make_pictures" "$in/pictures" || fail "make_hostile_pictures failed"
+pictures=$in/pictures
+[[ $(stat -c %s "$pictures/bomb.psd") == 40 && $(stat -c %s "$pictures/bomb.pgm") == 28 ]] ||
+  fail "the PSD and PGM bombs are not 40 and 28 bytes"
+unsupported="(resq reads JPEG, PNG, BMP and PGM/PPM)"
+if [[ -n $classify ]]; then
+  for ok in ok.png ok.jpg ok.bmp ok.pgm ok.ppm ok16.png ok16.pgm; do
+    succeeds "classify: an honest $ok" "$classify" "$model" "$pictures/$ok"
+  done
+  refused "classify: HDR with zero-length runs" "unsupported picture format Radiance HDR $unsupported" \
+    "$classify" "$model" "$pictures/zero_runs.hdr"
+  refused "classify: the same HDR named .png" "image '$pictures/zero_runs_named.png': unsupported picture format Radiance HDR" \
+    "$classify" "$model" "$pictures/zero_runs_named.png"
+  refused "classify: WebP" "unsupported picture format WebP $unsupported" "$classify" "$model" "$pictures/riff.webp"
+  refused "classify: 40-byte PSD" "unsupported picture format Photoshop PSD" "$classify" "$model" "$pictures/bomb.psd"
+  refused "classify: GIF" "unsupported picture format GIF" "$classify" "$model" "$pictures/bomb.gif"
+  refused "classify: text named .png" "not a picture resq reads" "$classify" "$model" "$pictures/text.png"
+  refused "classify: 28-byte PGM claiming 10000x10000" \
+    "corrupt PGM/PPM: its header claims 10000x10000 pixels, more than its 28 bytes can hold" \
+    "$classify" "$model" "$pictures/bomb.pgm"
+  for short in short.pgm short.ppm short16.pgm short.bmp; do
+    refused "classify: $short (one byte short)" "its header claims 30x20 pixels, more than its" \
+      "$classify" "$model" "$pictures/$short"
+  done
+  # Claims within the pixel budget: only the check of what the file holds refuses them.
+  for lying in lying.png:7000x7000 lying16.png:4000x4000 lying.bmp:7000x7000 lying.jpg:7000x7000; do
+    refused "classify: ${lying%:*} claiming ${lying#*:}" "its header claims ${lying#*:} pixels, more than its" \
+      "$classify" "$model" "$pictures/${lying%:*}"
+  done
+  refused "classify: a JPEG claiming 10000x10000 (the issue's bomb)" \
+    "corrupt JPEG: its header claims 10000x10000 pixels, more than its" \
+    "$classify" "$model" "$pictures/bomb.jpg"
+  refused "classify: a 100x100 PNG inflating to 64 MB" \
+    "corrupt PNG: its compressed data inflates to more than the 10100 bytes its 100x100 pixels need" \
+    "$classify" "$model" "$pictures/inflate_bomb.png"
+  refused "classify: /dev/zero as a picture" "image '/dev/zero' holds more than the 67116864 bytes limit" \
+    "$classify" "$model" /dev/zero --max-pixels 1000
+  # (A directory is a folder to classify for resq-classify; LoadImage's word on one: test_preprocess_decode.)
+  # The budget: 600 pixels against 599 and 600; a 16-bit picture counts twice.
+  refused "classify: over --max-pixels" "a 30x20 picture (600 pixels) is over the pixel budget of 599" \
+    "$classify" "$model" "$pictures/ok.png" --max-pixels 599
+  succeeds "classify: at --max-pixels" "$classify" "$model" "$pictures/ok.png" --max-pixels 600
+  refused "classify: 16-bit over --max-pixels" "(600 pixels, 16-bit: counted twice) is over the pixel budget of 1199" \
+    "$classify" "$model" "$pictures/ok16.png" --max-pixels 1199
+  # Over the default budget (50 million pixels): a 7200x7200 PGM (51.8 MB, removed at once).
+  { printf 'P5 7200 7200 255\n'; head -c $((7200 * 7200)) /dev/zero; } >"$pictures/big.pgm"
+  refused "classify: over the default pixel budget" "a 7200x7200 picture (51840000 pixels) is over the pixel budget of 50000000" \
+    "$classify" "$model" "$pictures/big.pgm"
+  succeeds "classify: --max-pixels raising the budget" "$classify" "$model" "$pictures/big.pgm" --max-pixels 60000000
+  rm "$pictures/big.pgm"
+else
+  echo "note: no resq-classify: the pictures are tried through resq-convert --calib only"
+fi
+# A --calib folder: the HDR named .png is named, not decoded (it hung) and not left out in silence; with an
+# honest picture beside it, it is skipped with a warning naming it.
+cp "$pictures/zero_runs_named.png" "$in/calib/evil.png"
+refused "convert: HDR named .png in --calib" "image '$in/calib/evil.png': unsupported picture format Radiance HDR" \
+  "$convert" "$onnx" -o "$out/m.resq" "${stats[@]}" --calib "$in/calib"
+cp "$pictures/bomb.pgm" "$in/calib/bomb.pgm"
+cp "$pictures/bomb.gif" "$in/calib/no_extension"
+refused "convert: only bombs in --calib" "none of the 3 pictures in '$in/calib' can be read" \
+  "$convert" "$onnx" -o "$out/m.resq" "${stats[@]}" --calib "$in/calib"
+cp "$pictures/ok.pgm" "$in/calib/ok.pgm"
+status=0
+timeout 60 prlimit --as=$limit "$convert" "$onnx" -o "$out/m.resq" "${stats[@]}" --calib "$in/calib" \
+  >/dev/null 2>"$work/log/stderr" || status=$?
+[[ $status == 0 ]] || fail "convert: an honest picture beside the bombs: exit status $status: $(cat "$work/log/stderr")"
+for named in "image '$in/calib/evil.png': unsupported picture format Radiance HDR" \
+  "image '$in/calib/no_extension': unsupported picture format GIF" "image '$in/calib/bomb.pgm': corrupt PGM/PPM"; do
+  grep -qF -- "$named" "$work/log/stderr" || fail "convert: no warning line names '$named'"
+done
+rm -f "$out/m.resq"
+mkdir "$in/calib2" && cp "$pictures/ok.pgm" "$in/calib2/"
+refused "convert: --max-pixels in --calib" "a 30x20 picture (600 pixels) is over the pixel budget of 599" \
+  "$convert" "$onnx" -o "$out/m.resq" "${stats[@]}" --calib "$in/calib2" --max-pixels 599
+succeeds "convert: --max-pixels at the picture's pixels" \
+  "$convert" "$onnx" -o "$out/m.resq" "${stats[@]}" --calib "$in/calib2" --max-pixels 600
+rm -f "$out/m.resq"
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"

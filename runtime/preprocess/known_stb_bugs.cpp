@@ -1,5 +1,12 @@
 #include "known_stb_bugs.h"
 
+#include <stb_image.h>
+
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
 namespace resq {
 namespace {
 
@@ -118,7 +125,73 @@ Status CheckPnmHeader(const uint8_t* bytes, size_t size, int channels) {
   return Status::Ok();
 }
 
+uint32_t Be32(const uint8_t* p) { return static_cast<uint32_t>(p[0]) << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+// The bytes of a PNG's decompressed rows: a filter byte and ceil(width x bits per pixel / 8) bytes per row,
+// for the whole picture or, interlaced, for each of Adam7's seven passes (each a small picture of its own).
+uint64_t PngRawBytes(uint64_t width, uint64_t height, uint64_t bits_per_pixel, bool interlaced) {
+  auto rows = [&](uint64_t w, uint64_t h) { return w == 0 || h == 0 ? 0 : h * (1 + (w * bits_per_pixel + 7) / 8); };
+  if (!interlaced) return rows(width, height);
+  const int passes[7][4] = {{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4},
+                            {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}};  // x0, y0, dx, dy
+  uint64_t bytes = 0;
+  for (const auto& p : passes) {
+    const uint64_t w = width > uint64_t(p[0]) ? (width - p[0] + p[2] - 1) / p[2] : 0;
+    const uint64_t h = height > uint64_t(p[1]) ? (height - p[1] + p[3] - 1) / p[3] : 0;
+    bytes += rows(w, h);
+  }
+  return bytes;
+}
+
 }  // namespace
+
+Status RefusePngInflatingPastItsPixels(const uint8_t* bytes, size_t size) {
+  if (size < 8 || std::memcmp(bytes, "\x89PNG\r\n\x1a\n", 8) != 0) return Status::Ok();
+  // The chunks as stb_image reads them: IHDR, the IDAT chunks' data joined, CgBI (Apple's PNG: raw deflate
+  // without the zlib header), up to IEND.
+  std::string compressed;
+  uint64_t width = 0, height = 0, bits_per_pixel = 0;
+  bool interlaced = false, apple = false, header = false;
+  for (size_t at = 8; at + 8 <= size;) {
+    const uint64_t length = Be32(bytes + at);
+    const uint8_t* type = bytes + at + 4;
+    const uint8_t* data = bytes + at + 8;
+    if (length > size - at - 8) break;  // cut short: stb_image reports it
+    if (std::memcmp(type, "IHDR", 4) == 0 && length >= 13) {
+      width = Be32(data), height = Be32(data + 4);
+      const int colour = data[9];
+      bits_per_pixel = uint64_t{data[8]} * (colour == 2 ? 3 : colour == 4 ? 2 : colour == 6 ? 4 : 1);
+      interlaced = data[12] != 0;
+      header = true;
+    } else if (std::memcmp(type, "CgBI", 4) == 0) {
+      apple = true;
+    } else if (std::memcmp(type, "IDAT", 4) == 0) {
+      compressed.append(reinterpret_cast<const char*>(data), length);
+    } else if (std::memcmp(type, "IEND", 4) == 0) {
+      break;
+    }
+    at += 12 + length;
+  }
+  if (!header || compressed.empty()) return Status::Ok();
+  const uint64_t need = PngRawBytes(width, height, bits_per_pixel, interlaced);
+  if (need >= INT32_MAX || compressed.size() >= INT32_MAX) return Status::Ok();  // stb_image refuses these itself
+  // One byte more than the pixels need: a stream that fills it holds more than the header says.
+  std::unique_ptr<char[]> rows(new (std::nothrow) char[need + 1]);
+  if (!rows)
+    return Status::Error("out of memory for a PNG's %llu bytes of rows", static_cast<unsigned long long>(need));
+  const int out = static_cast<int>(need + 1), in = static_cast<int>(compressed.size());
+  const int got = apple ? stbi_zlib_decode_noheader_buffer(rows.get(), out, compressed.data(), in)
+                        : stbi_zlib_decode_buffer(rows.get(), out, compressed.data(), in);
+  const char* reason = stbi_failure_reason();
+  if (got > static_cast<int>(need) || (got < 0 && reason && std::strcmp(reason, "output buffer limit") == 0)) {
+    return Status::Error(
+        "corrupt PNG: its compressed data inflates to more than the %llu bytes its %llux%llu pixels need (stb_image "
+        "would hold all of it in memory)",
+        static_cast<unsigned long long>(need), static_cast<unsigned long long>(width),
+        static_cast<unsigned long long>(height));
+  }
+  return Status::Ok();
+}
 
 Status RefuseKnownStbBugs(const uint8_t* bytes, size_t size, int channels) {
   RESQ_RETURN_IF_ERROR(CheckJpegHuffmanTables(bytes, size));

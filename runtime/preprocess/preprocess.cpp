@@ -4,11 +4,13 @@
 #include <stb_image_resize.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <memory>
 
 #include "exif_orientation.h"
-#include "known_stb_bugs.h"
+#include "input_file.h"
+#include "picture_gate.h"
 
 namespace resq {
 namespace {
@@ -17,35 +19,33 @@ struct StbiFree {
   void operator()(unsigned char* pixels) const { stbi_image_free(pixels); }
 };
 
-// Pictures larger than this are refused before decoding (a 100-megapixel photo is ~300 MB of RGB).
-constexpr int kMaxPixels = 100 * 1000 * 1000;
-
 // No side of a resized picture may be longer: far above any model's resize_shorter (256 for ImageNet), it
 // lets a 64:1 panorama through at 256, bounds the resize's memory and time, and keeps sizes within int.
 constexpr int kMaxResizedSide = 16384;
 
-// stb_image leaves its reason empty on some failures (a PNG cut off after its pixel data, for one).
-const char* FailureReason() {
-  const char* reason = stbi_failure_reason();
-  return reason && *reason ? reason : "corrupt or truncated data";
+// stb_image takes the length as an int.
+constexpr size_t kMaxPictureBytes = INT_MAX;
+
+// The most bytes a picture within the pixel budget can take, read from a file or a pipe: 8 bytes per counted
+// pixel (a stored 16-bit RGBA PNG takes 8 per pixel, counted twice; a 32-bit BMP 4; a JPEG of noise at quality
+// 100 about 6), plus 64 MiB of metadata (EXIF thumbnails, ICC profiles). /dev/zero as a picture stops there.
+size_t MaxPictureBytes(int64_t max_pixels) {
+  const double bytes = 8.0 * static_cast<double>(max_pixels) + (64 << 20);
+  return bytes < static_cast<double>(kMaxPictureBytes) ? static_cast<size_t>(bytes) : kMaxPictureBytes;
 }
 
 }  // namespace
 
-Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image) {
+Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image, int64_t max_pixels) {
   if (channels != 1 && channels != 3) return Status::Error("images decode to 1 or 3 channels, not %d", channels);
-  if (size == 0 || size > (size_t{1} << 31)) return Status::Error("image data is empty or larger than 2 GiB");
-  RESQ_RETURN_IF_ERROR(RefuseKnownStbBugs(bytes, size, channels));
+  if (size == 0) return Status::Error("the file is empty");
+  if (size > kMaxPictureBytes) return Status::Error("the file is larger than 2 GiB");
+  PictureHeader header;
+  RESQ_RETURN_IF_ERROR(CheckPicture(bytes, size, channels, max_pixels, &header));
   int width = 0, height = 0, stored = 0;
-  if (!stbi_info_from_memory(bytes, static_cast<int>(size), &width, &height, &stored)) {
-    return Status::Error("not a readable image (%s)", FailureReason());
-  }
-  if (width < 1 || height < 1 || static_cast<int64_t>(width) * height > kMaxPixels) {
-    return Status::Error("image of %dx%d pixels is outside 1..%d pixels", width, height, kMaxPixels);
-  }
   std::unique_ptr<unsigned char, StbiFree> pixels(
       stbi_load_from_memory(bytes, static_cast<int>(size), &width, &height, &stored, channels));
-  if (!pixels) return Status::Error("cannot decode image (%s)", FailureReason());
+  if (!pixels) return Status::Error("cannot decode %s (%s)", PictureFormatName(header.format), StbFailureReason());
   image->width = width;
   image->height = height;
   image->channels = channels;
@@ -55,20 +55,18 @@ Status DecodeImage(const uint8_t* bytes, size_t size, int channels, Image* image
   return Status::Ok();
 }
 
-Status LoadImage(const std::string& path, int channels, Image* image) {
-  FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) return Status::Error("cannot open image '%s'", path.c_str());
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  size_t got = 0;
-  while ((got = std::fread(chunk, 1, sizeof(chunk), file)) > 0) {
-    bytes.insert(bytes.end(), chunk, chunk + got);
-    if (bytes.size() > (size_t{1} << 31)) break;
-  }
-  std::fclose(file);
-  const Status status = DecodeImage(bytes.data(), bytes.size(), channels, image);
+Status LoadImage(const std::string& path, int channels, Image* image, int64_t max_pixels) {
+  std::string bytes;
+  RESQ_RETURN_IF_ERROR(
+      ReadWholeFile(path, "image", NonRegularFiles::kReadWithCap, MaxPictureBytes(max_pixels), &bytes));
+  const Status status =
+      DecodeImage(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), channels, image, max_pixels);
   if (!status.ok()) return Status::Error("image '%s': %s", path.c_str(), status.message().c_str());
   return Status::Ok();
+}
+
+int64_t DefaultPixelBudget(const InputSpec& spec) {
+  return std::max(kMinPixelBudget, kPixelBudgetPerInputPixel * spec.height * spec.width);
 }
 
 Status InputSpecOf(const Runtime& runtime, InputSpec* spec) {

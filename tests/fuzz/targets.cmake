@@ -4,12 +4,14 @@
 # files: committed seeds and the project's own real inputs); crash inputs, once fixed, go to regressions/NAME/.
 set(RESQ_FUZZ_DIR ${CMAKE_CURRENT_LIST_DIR})
 
-set(resq_fuzz_targets model_load image_decode)
+set(resq_fuzz_targets model_load image_decode npy)
 set(resq_fuzz_model_load_libs resq resq_builder resq_preprocess)
 set(resq_fuzz_model_load_seeds ${RESQ_FUZZ_DIR}/corpus/model_load ${PROJECT_SOURCE_DIR}/tests/data/fashion_mnist_int8.resq)
 set(resq_fuzz_image_decode_libs resq_preprocess ${STB_LIBRARY})
 set(resq_fuzz_image_decode_includes ${STB_INCLUDE_DIR})
 set(resq_fuzz_image_decode_seeds ${RESQ_FUZZ_DIR}/corpus/image_decode ${PROJECT_SOURCE_DIR}/models/samples)
+set(resq_fuzz_npy_libs resq_npy)
+set(resq_fuzz_npy_seeds ${RESQ_FUZZ_DIR}/corpus/npy)
 
 if(TARGET resq_examples)
   list(APPEND resq_fuzz_targets camera_frames)

@@ -199,7 +199,7 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
     if (labels.empty()) {
       for (int64_t c = 0; c < classes; ++c) labels.push_back(std::to_string(c));
     }
-    RESQ_RETURN_IF_ERROR(Evaluate(o.eval_path, SpecOf(graph, metadata), labels, float_model,
+    RESQ_RETURN_IF_ERROR(Evaluate(o.eval_path, SpecOf(graph, metadata), o.max_pixels, labels, float_model,
                                   o.dtype == DataType::kInt8 ? &int8_model : nullptr, o.threads, o.show_progress,
                                   &result->eval, &result->warnings));
     result->has_eval = true;

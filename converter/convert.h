@@ -22,7 +22,7 @@ struct ConvertOptions {
   DataType dtype = DataType::kInt8;
   std::string calibration_path;           // folder of pictures or float32 NCHW .npy; needed for int8
   size_t calibration_count = 0;           // 0: every calibration input
-  int64_t max_pixels = 0;                 // pixel budget of a calibration picture; 0: DefaultPixelBudget
+  int64_t max_pixels = 0;                 // pixel budget of a --calib or --eval picture; 0: DefaultPixelBudget
   QuantizeOptions quantize;               // range method: MSE by default (measured best, see quantize.h)
   int input_height = 0, input_width = 0;  // 0: the model's declared size
   std::vector<float> mean, std;           // empty: defaults for the channel count

@@ -16,9 +16,10 @@ ModelAccuracy Figures(const Accuracy& accuracy) {
 
 }  // namespace
 
-Status Evaluate(const std::string& dir, const InputSpec& spec, const std::vector<std::string>& labels,
-                const std::vector<uint8_t>& float_model, const std::vector<uint8_t>* int8_model, int threads,
-                bool show_progress, EvalReport* report, std::vector<std::string>* warnings) {
+Status Evaluate(const std::string& dir, const InputSpec& spec, int64_t max_pixels,
+                const std::vector<std::string>& labels, const std::vector<uint8_t>& float_model,
+                const std::vector<uint8_t>* int8_model, int threads, bool show_progress, EvalReport* report,
+                std::vector<std::string>* warnings) {
   *report = EvalReport();
   report->set = dir;
   ImageFolder folder;
@@ -42,7 +43,8 @@ Status Evaluate(const std::string& dir, const InputSpec& spec, const std::vector
     progress.Update(++done);
     if (picture.label < 0) continue;  // a loose file beside the class folders: no truth to count it by
     Image image;
-    Status loaded = LoadImage(picture.path, spec.channels, &image);
+    Status loaded =
+        LoadImage(picture.path, spec.channels, &image, max_pixels > 0 ? max_pixels : DefaultPixelBudget(spec));
     if (loaded.ok()) {
       loaded = Preprocess(image, spec, &nhwc);
       if (!loaded.ok()) loaded = Status::Error("image '%s': %s", picture.path.c_str(), loaded.message().c_str());

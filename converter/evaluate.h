@@ -31,9 +31,11 @@ struct EvalReport {
 // `labels` name the model's classes (the class indices "0", "1", ... when it has none); `int8_model` may be
 // null. A picture that cannot be read is skipped with a warning naming it; a folder that is not an ImageFolder
 // of these classes, or holds no readable picture, is an error.
-Status Evaluate(const std::string& dir, const InputSpec& spec, const std::vector<std::string>& labels,
-                const std::vector<uint8_t>& float_model, const std::vector<uint8_t>* int8_model, int threads,
-                bool show_progress, EvalReport* report, std::vector<std::string>* warnings);
+// max_pixels: the pixel budget of each picture, as for --calib (0: DefaultPixelBudget(spec)).
+Status Evaluate(const std::string& dir, const InputSpec& spec, int64_t max_pixels,
+                const std::vector<std::string>& labels, const std::vector<uint8_t>& float_model,
+                const std::vector<uint8_t>* int8_model, int threads, bool show_progress, EvalReport* report,
+                std::vector<std::string>* warnings);
 
 // "accuracy on 300 pictures of 'DIR' (ground truth): float32 top-1 ..., int8 top-1 ... (-0.33 points)\n"
 std::string FormatEval(const EvalReport& report);

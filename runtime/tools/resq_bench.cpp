@@ -103,7 +103,7 @@ resq::Status ReadBenchInput(const std::string& path, const resq::Runtime& runtim
   resq::InputSpec spec;
   RESQ_RETURN_IF_ERROR(resq::InputSpecOf(runtime, &spec));
   resq::Image image;
-  RESQ_RETURN_IF_ERROR(resq::LoadImage(path, spec.channels, &image));
+  RESQ_RETURN_IF_ERROR(resq::LoadImage(path, spec.channels, &image, resq::DefaultPixelBudget(spec)));
   RESQ_RETURN_IF_ERROR(resq::Preprocess(image, spec, nhwc));
   *description = path + " (" + std::to_string(image.width) + "x" + std::to_string(image.height) + ", preprocessed)";
   return resq::Status::Ok();

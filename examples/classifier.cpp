@@ -30,9 +30,9 @@ Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels)
   return Status::Ok();
 }
 
-Status Classifier::Open(const std::string& model_path, int threads) {
+Status Classifier::Open(const std::string& model_path, int threads, const RuntimeOptions& options) {
   RESQ_RETURN_IF_ERROR(file_.Open(model_path));
-  Status loaded = runtime_.Load(file_);
+  Status loaded = runtime_.Load(file_, options);
   if (!loaded.ok()) return Status::Error("model '%s': %s", model_path.c_str(), loaded.message().c_str());
   RESQ_RETURN_IF_ERROR(runtime_.Prepare(threads));
   RESQ_RETURN_IF_ERROR(InputSpecOf(runtime_, &spec_));

@@ -21,8 +21,9 @@ class Classifier {
  public:
   // Maps the model, verifies it, and prepares it in one pass in an arena the runtime maps itself
   // (Runtime::Prepare(threads)), keeping only the pages the operators use. Class names come from the
-  // model's metadata; a model without them gets its class indices ("0", "1", ...) as names.
-  Status Open(const std::string& model_path, int threads);
+  // model's metadata; a model without them gets its class indices ("0", "1", ...) as names. options: the
+  // memory budget the model is held to (RuntimeOptions).
+  Status Open(const std::string& model_path, int threads, const RuntimeOptions& options = {});
 
   // Replaces the model's class names with the lines of a text file, one per class, in output order.
   Status UseLabelsFile(const std::string& path);

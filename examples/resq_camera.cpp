@@ -20,6 +20,7 @@
 #include "classifier.h"
 #include "frame_convert.h"
 #include "stdin_frames.h"
+#include "tool_limits.h"
 #include "v4l2_capture.h"
 
 namespace {
@@ -44,6 +45,7 @@ struct Options {
   bool from_stdin = false;
   int every = 1;
   int threads = 1;
+  resq::RuntimeOptions runtime;
 };
 
 resq::Status ParseSize(const std::string& text, int* width, int* height) {
@@ -70,7 +72,8 @@ class PrintResults : public resq::FrameSink {
 
 resq::Status Run(const Options& options) {
   resq::Classifier classifier;
-  RESQ_RETURN_IF_ERROR(classifier.Open(options.model, options.threads));
+  RESQ_RETURN_IF_ERROR(
+      classifier.Open(options.model, resq::CapThreads("resq-camera", options.threads), options.runtime));
   if (!options.labels.empty()) RESQ_RETURN_IF_ERROR(classifier.UseLabelsFile(options.labels));
 
   int width = 640, height = 480;
@@ -129,7 +132,8 @@ int main(int argc, char** argv) {
   app.add_option("--size", options.size, "WIDTHxHEIGHT of the frames on stdin, or to ask the camera for (640x480)");
   app.add_option("--every", options.every, "classify at most one frame in N")->check(CLI::Range(1, 1000000));
   app.add_option("--labels", options.labels, "class names, one per line (default: the model's own)");
-  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
+  resq::AddThreadsOption(app, &options.threads);
+  resq::AddMemoryBudgetOption(app, &options.runtime);
   CLI11_PARSE(app, argc, argv);
 
   const resq::Status status = Run(options);

@@ -12,6 +12,7 @@
 
 #include "classifier.h"
 #include "preprocess.h"
+#include "tool_limits.h"
 
 namespace {
 
@@ -21,6 +22,7 @@ struct Options {
   int top = 5;
   int threads = 1;
   bool json = false;
+  resq::RuntimeOptions runtime;
 };
 
 // Rounded to the decimals the JSON has always had: a float probability widened to double would otherwise
@@ -82,12 +84,14 @@ int main(int argc, char** argv) {
   app.add_option("images", options.images, "JPEG, PNG, BMP or PGM/PPM pictures")->required();
   app.add_option("--labels", options.labels, "class names, one per line (default: the model's own)");
   app.add_option("--top", options.top, "how many classes to print per image")->check(CLI::Range(1, 1000000));
-  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
+  resq::AddThreadsOption(app, &options.threads);
+  resq::AddMemoryBudgetOption(app, &options.runtime);
   app.add_flag("--json", options.json, "one JSON object per image, for scripts");
   CLI11_PARSE(app, argc, argv);
 
   resq::Classifier classifier;
-  resq::Status status = classifier.Open(options.model, options.threads);
+  resq::Status status =
+      classifier.Open(options.model, resq::CapThreads("resq-classify", options.threads), options.runtime);
   if (status.ok() && !options.labels.empty()) status = classifier.UseLabelsFile(options.labels);
   if (!status.ok()) {
     std::fprintf(stderr, "resq-classify: %s\n", status.message().c_str());

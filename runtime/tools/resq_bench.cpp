@@ -1,5 +1,5 @@
-// resq-bench MODEL.resq [--threads N] [--runs N] [--warmup N] [--profile] [--json] [--static-arena]
-// Latency after warm-up, load/prepare times, memory, heap allocations during the timed runs (must be
+// resq-bench MODEL.resq [--threads N] [--memory-budget BYTES] [--runs N] [--warmup N] [--profile] [--json]
+// [--static-arena] Latency after warm-up, load/prepare times, memory, heap allocations during the timed runs (must be
 // 0), and with --profile a per-op table. Figures only: no pass/fail thresholds live here.
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -15,6 +15,7 @@
 #include "op_profile.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
+#include "tool_limits.h"
 
 namespace {
 
@@ -40,6 +41,7 @@ struct Options {
   std::string model;
   int threads = 1, runs = 50, warmup = 5;
   bool profile = false, json = false, static_arena = false;
+  resq::RuntimeOptions runtime;
 };
 
 struct Figures {
@@ -62,7 +64,7 @@ resq::Status Measure(const Options& options, Figures* f) {
 
   resq::Runtime runtime;
   start = Clock::now();
-  RESQ_RETURN_IF_ERROR(runtime.Load(file));
+  RESQ_RETURN_IF_ERROR(runtime.Load(file, options.runtime));
   f->load_ms = Milliseconds(start);
 
   resq::AlignedBuffer arena;
@@ -217,7 +219,8 @@ int Main(int argc, char** argv) {
   CLI::App app{"Benchmark a .resq model: latency, memory, allocations, and a per-op profile"};
   Options options;
   app.add_option("model", options.model, "the .resq model")->required();
-  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
+  resq::AddThreadsOption(app, &options.threads);
+  resq::AddMemoryBudgetOption(app, &options.runtime);
   app.add_option("--runs", options.runs, "timed runs")->check(CLI::Range(1, 1000000));
   app.add_option("--warmup", options.warmup, "untimed runs first")->check(CLI::Range(0, 1000000));
   app.add_flag("--profile", options.profile, "time every op (separate runs, after the timed ones)");
@@ -225,6 +228,7 @@ int Main(int argc, char** argv) {
   app.add_flag("--static-arena", options.static_arena,
                "MeasureArena, then Prepare in an arena of that size (instead of the runtime's own arena)");
   CLI11_PARSE(app, argc, argv);
+  options.threads = resq::CapThreads("resq-bench", options.threads);
 
   Figures figures;
   const resq::Status status = Measure(options, &figures);

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The limits every resq program shares (runtime/tools/tool_limits.h; issue 13, findings 5 and 7), through
+# resq-run, resq-bench, resq-classify and resq-camera:
+#   - models that verify but need a 1 GiB input, an 8 GiB arena or a 2 GiB indirection buffer (made here by
+#     make_budget_models, each under 17 KB) are refused before anything is allocated, under a 512 MiB
+#     address-space limit (a Raspberry Pi Zero 2 W): the default budget is 3/4 of it;
+#   - --memory-budget moves the budget both ways (with K/M/G suffixes);
+#   - --threads above the cores this process may run on is capped, with one line saying so.
+# Every refused case must take one line on stderr, exit status 1, finish within 10 s and leave no file.
+#   test_tool_limits.sh BIN_DIR MAKE_BUDGET_MODELS MODEL.resq PICTURE WORK_DIR
+set -uo pipefail
+bin=$1 make_models=$2 model=$3 picture=$4 work=$5
+limit=$((512 << 20))
+command -v prlimit >/dev/null || { echo "skipped: no prlimit (util-linux)"; exit 77; }
+rm -rf "$work" && mkdir -p "$work/in" "$work/out" "$work/log"
+in=$work/in out=$work/out
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+"$make_models" "$in" || exit 1
+printf '\x93NUMPY\x01\x00\x76\x00%-117s\n' "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2, 2), }" >"$in/x.npy"
+head -c 16 /dev/zero >>"$in/x.npy"
+
+# refused NAME EXPECTED CMD...: CMD exits 1 within 10 s under the limit, with one line holding EXPECTED and
+# nothing written to the output folder.
+refused() {
+  local name=$1 expected=$2 status=0
+  shift 2
+  timeout 10 prlimit --as=$limit "$@" </dev/null >/dev/null 2>"$work/log/stderr" || status=$?
+  local err
+  err=$(cat "$work/log/stderr")
+  case $status in
+    0) fail "$name: succeeded" ;;
+    1) ;;
+    124) fail "$name: still running after 10 s (a hang)" ;;
+    *) fail "$name: exit status $status (above 128: killed by signal $((status - 128))): $err" ;;
+  esac
+  [[ $(wc -l <"$work/log/stderr") == 1 ]] || fail "$name: stderr is not one line: $err"
+  grep -qF -- "$expected" "$work/log/stderr" || fail "$name: expected '$expected', got '$err'"
+  [[ -z $(ls -A "$out") ]] || fail "$name: left $(ls -A "$out")"
+}
+
+# ---- models over the default budget (384 MiB under the 512 MiB limit) ----
+default="over the memory budget of 402653184 bytes (384.0 MiB, the default"
+for hostile in gap_1gib arena_8gib indirection_2gib; do
+  m=$in/$hostile.resq
+  [[ $(stat -c %s "$m") -lt 20000 ]] || fail "$hostile.resq is $(stat -c %s "$m") bytes"
+  refused "resq-run $hostile" "$default" "$bin/resq-run" "$m" --input "$in/x.npy" --output "$out/y.npy"
+  refused "resq-bench $hostile" "$default" "$bin/resq-bench" "$m"
+  refused "resq-classify $hostile" "$default" "$bin/resq-classify" "$m" "$picture"
+  refused "resq-camera $hostile" "$default" "$bin/resq-camera" "$m" --stdin --format rgb24 --size 28x28
+done
+refused "the need is named" "model needs up to 2" "$bin/resq-bench" "$in/indirection_2gib.resq"
+refused "XNNPACK's share is named" "of activations and at most 2" "$bin/resq-bench" "$in/indirection_2gib.resq"
+
+# ---- --memory-budget ----
+refused "a budget below the bundled model's need" "over the memory budget of 65536 bytes (0.1 MiB): raise it" \
+  "$bin/resq-bench" "$model" --memory-budget 64K --runs 1 --warmup 0
+refused "the same through resq-classify" "over the memory budget of 65536 bytes" \
+  "$bin/resq-classify" "$model" "$picture" --memory-budget 64K
+status=0
+timeout 10 prlimit --as=$limit "$bin/resq-bench" "$model" --memory-budget 2G --runs 1 --warmup 0 \
+  >/dev/null 2>"$work/log/stderr" || status=$?
+[[ $status == 0 ]] || fail "--memory-budget 2G: exit status $status: $(cat "$work/log/stderr")"
+status=0
+"$bin/resq-bench" "$model" --memory-budget lots >/dev/null 2>&1 || status=$?
+[[ $status != 0 ]] || fail "--memory-budget lots was accepted"
+
+# ---- --threads above the cores ----
+if command -v taskset >/dev/null; then
+  for tool in resq-bench resq-classify; do
+    args=("$model" --threads 4)
+    [[ $tool == resq-bench ]] && args+=(--runs 1 --warmup 0) || args+=("$picture")
+    status=0
+    taskset -c 0 "$bin/$tool" "${args[@]}" >/dev/null 2>"$work/log/stderr" || status=$?
+    [[ $status == 0 ]] || fail "$tool --threads 4 on one core: exit status $status"
+    grep -qxF "$tool: --threads 4 is more than the 1 cores this process may run on: using 1" "$work/log/stderr" ||
+      fail "$tool --threads 4 on one core: no note of the cap, got '$(cat "$work/log/stderr")'"
+  done
+  status=0
+  taskset -c 0 "$bin/resq-bench" "$model" --threads 1 --runs 1 --warmup 0 >/dev/null 2>"$work/log/stderr" || status=$?
+  [[ $status == 0 && ! -s $work/log/stderr ]] || fail "--threads 1 on one core: '$(cat "$work/log/stderr")'"
+else
+  echo "note: no taskset, the --threads cap is not checked"
+fi
+
+rm -rf "$work"
+if ((failures)); then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all limits held"

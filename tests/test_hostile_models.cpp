@@ -229,3 +229,52 @@ TEST_CASE("an Im2Col with a broken window, shape or quantization") {
 
 }  // namespace
 }  // namespace resq::test
+
+namespace resq::test {
+namespace {
+
+// The first node of `op` in a model being edited.
+schema::NodeT& FirstNode(ModelT& model, schema::Op op) {
+  for (auto& node : model.nodes) {
+    if (node->op.type == op) return *node;
+  }
+  FAIL("no node of op " << schema::EnumNameOp(op));
+  throw 0;
+}
+
+schema::QuantizationT& OutputQuantization(ModelT& model, schema::Op op) {
+  return *model.tensors[FirstNode(model, op).outputs[0]]->quantization;
+}
+
+TEST_CASE("int8 scale ratios outside [2^-32, 2^32], where every output is the zero point or saturates") {
+  // An output scale of 1e38 (the issue's): input_scale * filter_scale / 1e38 is about 1e-42.
+  const std::string fc =
+      LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::FullyConnected).scale = {1e38f}; });
+  CHECK(Contains(fc, "(FullyConnected): input_scale * filter_scale / output_scale = "));
+  CHECK(Contains(fc, " is below 2^-32: every output would round to the zero point"));
+  const std::string conv =
+      LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::Conv2D).scale = {1e-30f}; });
+  CHECK(Contains(conv, "(Conv2D): input_scale * filter_scale / output_scale = "));
+  CHECK(Contains(conv, " is above 2^32: every output but the zero point would saturate"));
+  const std::string add = LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::Add).scale = {1e-30f}; });
+  CHECK(Contains(add, "(Add): first input_scale / output_scale = "));
+  CHECK(Contains(add, " is above 2^32"));
+  const std::string gap =
+      LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::GlobalAveragePool).scale = {1e38f}; });
+  CHECK(Contains(gap, "(GlobalAveragePool): input_scale / output_scale = "));
+  CHECK(Contains(gap, " is below 2^-32"));
+}
+
+TEST_CASE("a Dequantize whose scale makes int8 values Inf") {
+  // The classifier's output at a scale of 1e37, its filter scales raised with it to keep its ratio sane.
+  const std::string error = LoadEdited(true, [](ModelT& m) {
+    schema::NodeT& fc = FirstNode(m, schema::Op::FullyConnected);
+    for (float& scale : m.tensors[fc.inputs[1]]->quantization->scale) scale *= 1e37f;
+    m.tensors[fc.outputs[0]]->quantization->scale = {1e37f};
+  });
+  CHECK(
+      Contains(error, "(Dequantize): input scale 1e+37 times 255 overflows float: its values would dequantize to Inf"));
+}
+
+}  // namespace
+}  // namespace resq::test

@@ -20,6 +20,14 @@ constexpr int64_t kMaxDim = 1 << 20;
 constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
 constexpr uint64_t kMaxArenaBytes = uint64_t{1} << 34;  // window limits: window_geometry.h
 
+// Every int8 requantization (Conv2D and FullyConnected: input_scale * filter_scale / output_scale per
+// channel; Add: each input_scale / output_scale; GlobalAveragePool: input_scale / output_scale) lies in
+// [2^-32, 2^32], the range of TFLite's QuantizeMultiplier. Below it, an int32 accumulator (|acc| < 2^31)
+// times the ratio is under 1/2: every output rounds to the zero point. Above it, any accumulator but 0
+// saturates. Each XNNPACK generation narrows it further for some ops (backend/requantization_limits.h).
+constexpr double kMinRequantizationRatio = 1.0 / 4294967296.0;
+constexpr double kMaxRequantizationRatio = 4294967296.0;
+
 // On success *model points into `data`.
 Status CheckModel(const void* data, size_t size, const schema::Model** model);
 

@@ -9,6 +9,7 @@
 #include "calibrate.h"
 #include "input_file.h"
 #include "lower.h"
+#include "model_check.h"
 #include "onnx_reader.h"
 #include "passes.h"
 #include "sha256_hex.h"
@@ -36,6 +37,9 @@ Status ReadLabels(const std::string& path, std::vector<std::string>* labels) {
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(begin, end - begin);
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!IsValidUtf8(line)) {
+      return Status::Error("labels file '%s': line %zu is not valid UTF-8", path.c_str(), labels->size() + 1);
+    }
     labels->push_back(line);
     begin = end + 1;
   }
@@ -60,9 +64,13 @@ Status ChannelStats(const std::vector<float>& given, const std::vector<float>& r
     warnings->push_back(std::string("no --") + what + " given for a " + std::to_string(channels) +
                         "-channel input: using 0.5; pass the values the model was trained with");
   }
+  // The ranges the runtime's verifier holds the model's metadata to (model_check.h).
+  const bool is_std = std::string(what) == "std";
+  const float min = is_std ? kMinPixelStd : kMinPixelMean, max = is_std ? kMaxPixelStd : kMaxPixelMean;
   for (float v : *out) {
-    if (!std::isfinite(v) || (std::string(what) == "std" && v <= 0.0f)) {
-      return Status::Error("--%s value %g is not usable", what, v);
+    if (!(v >= min && v <= max)) {
+      return Status::Error("--%s value %g is outside [%g, %g]: resq's mean and std are on pixel / 255 (e.g. %s)", what,
+                           v, min, max, is_std ? "0.229, not 58.4" : "0.485, not 123.7");
     }
   }
   return Status::Ok();

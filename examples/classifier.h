@@ -33,6 +33,11 @@ class Classifier {
   int class_count() const { return static_cast<int>(probabilities_.size()); }
   const std::string& label(int index) const { return labels_[index]; }
   bool has_labels() const { return has_labels_; }
+  // False when the model records no mean/std (a model not made by resq-convert): pictures then go in as
+  // pixel / 255, mean 0 and std 1, which the programs say once rather than guess silently.
+  bool has_normalization() const {
+    return !runtime_.preprocessing().mean.empty() && !runtime_.preprocessing().std.empty();
+  }
 
   // Runs one NHWC float input of input_elements() values and turns the output into probabilities.
   // Allocates nothing: the camera calls it once per frame.

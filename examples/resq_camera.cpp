@@ -75,6 +75,9 @@ resq::Status Run(const Options& options) {
   RESQ_RETURN_IF_ERROR(
       classifier.Open(options.model, resq::CapThreads("resq-camera", options.threads), options.runtime));
   if (!options.labels.empty()) RESQ_RETURN_IF_ERROR(classifier.UseLabelsFile(options.labels));
+  if (!classifier.has_normalization()) {
+    std::fprintf(stderr, "resq-camera: the model records no mean/std: frames go in as pixel / 255\n");
+  }
 
   int width = 640, height = 480;
   if (!options.size.empty()) RESQ_RETURN_IF_ERROR(ParseSize(options.size, &width, &height));

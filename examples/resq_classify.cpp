@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "resq-classify: %s\n", status.message().c_str());
     return 1;
   }
+  if (!classifier.has_normalization()) {
+    std::fprintf(stderr, "resq-classify: the model records no mean/std: pictures go in as pixel / 255\n");
+  }
   int failed = 0;
   for (const std::string& image : options.images) {
     status = ClassifyImage(&classifier, options, image);

@@ -278,3 +278,46 @@ TEST_CASE("a Dequantize whose scale makes int8 values Inf") {
 
 }  // namespace
 }  // namespace resq::test
+
+namespace resq::test {
+namespace {
+
+// The float residual net (3 input channels) with preprocessing metadata as given.
+std::string LoadWithMetadata(std::vector<float> mean, std::vector<float> std, std::vector<std::string> labels = {}) {
+  return LoadEdited(false, [&](ModelT& m) {
+    m.metadata = std::make_unique<schema::MetadataT>();
+    m.metadata->preprocess = std::make_unique<schema::PreprocessT>();
+    m.metadata->preprocess->mean = mean;
+    m.metadata->preprocess->std = std;
+    m.metadata->labels = labels;
+  });
+}
+
+TEST_CASE("preprocessing metadata: one mean and std per input channel, in range") {
+  CHECK(LoadWithMetadata({0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}) == "");
+  CHECK(LoadWithMetadata({}, {}) == "");  // none recorded: the picture tools say which defaults they use
+  CHECK(LoadWithMetadata({0.5f, 0.5f}, {0.2f, 0.2f, 0.2f}) ==
+        "model metadata: 2 mean values for an input of 3 channels");
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 0.5f}, {0.2f}) == "model metadata: 1 std values for an input of 3 channels");
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 0.5f}, {0.2f, inf, 0.2f}) ==
+        "model metadata: std inf of channel 1 is outside [1e-06, 1] (on pixel / 255)");
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 0.5f}, {1e-45f, 0.2f, 0.2f}) ==
+        "model metadata: std 1.4013e-45 of channel 0 is outside [1e-06, 1] (on pixel / 255)");
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 1e38f}, {0.2f, 0.2f, 0.2f}) ==
+        "model metadata: mean 1e+38 of channel 2 is outside [0, 1] (on pixel / 255)");
+  CHECK(LoadWithMetadata({nan, 0.5f, 0.5f}, {0.2f, 0.2f, 0.2f}) ==
+        "model metadata: mean nan of channel 0 is outside [0, 1] (on pixel / 255)");
+}
+
+TEST_CASE("labels must be valid UTF-8") {
+  CHECK(LoadWithMetadata({}, {}, {"caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x90\x88"}) == "");
+  CHECK(LoadWithMetadata({}, {}, {"ok", "bad \xc3\x28"}) == "model metadata: label 1 is not valid UTF-8");
+  CHECK(LoadWithMetadata({}, {}, {"\xc0\xaf"}) == "model metadata: label 0 is not valid UTF-8");      // overlong '/'
+  CHECK(LoadWithMetadata({}, {}, {"\xed\xa0\x80"}) == "model metadata: label 0 is not valid UTF-8");  // surrogate
+  CHECK(LoadWithMetadata({}, {}, {"\xf4\x90\x80\x80"}) == "model metadata: label 0 is not valid UTF-8");  // > U+10FFFF
+  CHECK(LoadWithMetadata({}, {}, {"cut \xe2\x82"}) == "model metadata: label 0 is not valid UTF-8");
+}
+
+}  // namespace
+}  // namespace resq::test

@@ -5,7 +5,8 @@
 #     make_budget_models, each under 17 KB) are refused before anything is allocated, under a 512 MiB
 #     address-space limit (a Raspberry Pi Zero 2 W): the default budget is 3/4 of it;
 #   - --memory-budget moves the budget both ways (with K/M/G suffixes);
-#   - --threads above the cores this process may run on is capped, with one line saying so.
+#   - --threads above the cores this process may run on is capped, with one line saying so;
+#   - a model that records no mean/std gets one note from resq-classify, not silent defaults.
 # Every refused case must take one line on stderr, exit status 1, finish within 10 s and leave no file.
 #   test_tool_limits.sh BIN_DIR MAKE_BUDGET_MODELS MODEL.resq PICTURE WORK_DIR
 set -uo pipefail
@@ -83,6 +84,16 @@ if command -v taskset >/dev/null; then
 else
   echo "note: no taskset, the --threads cap is not checked"
 fi
+
+# ---- a model without mean/std: the picture tools say once what they do ----
+status=0
+"$bin/resq-classify" "$in/no_metadata.resq" "$picture" "$picture" >/dev/null 2>"$work/log/stderr" || status=$?
+[[ $status == 0 ]] || fail "no metadata: exit status $status: $(cat "$work/log/stderr")"
+[[ $(cat "$work/log/stderr") == "resq-classify: the model records no mean/std: pictures go in as pixel / 255" ]] ||
+  fail "no metadata: expected one note, got '$(cat "$work/log/stderr")'"
+status=0
+"$bin/resq-classify" "$model" "$picture" >/dev/null 2>"$work/log/stderr" || status=$?
+[[ $status == 0 && ! -s $work/log/stderr ]] || fail "a model with mean/std: '$(cat "$work/log/stderr")'"
 
 rm -rf "$work"
 if ((failures)); then

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "resq/status.h"
@@ -27,6 +28,15 @@ constexpr uint64_t kMaxArenaBytes = uint64_t{1} << 34;  // window limits: window
 // saturates. Each XNNPACK generation narrows it further for some ops (backend/requantization_limits.h).
 constexpr double kMinRequantizationRatio = 1.0 / 4294967296.0;
 constexpr double kMaxRequantizationRatio = 4294967296.0;
+
+// Picture preprocessing, (pixel / 255 - mean) / std per channel: a mean of values in [0, 1] lies in [0, 1];
+// a std above 1 or under 1e-6 is no spread such values have (1: no scaling; 1/255: raw pixel values).
+// resq-convert refuses --mean/--std outside them, and the verifier a model's metadata.
+constexpr float kMinPixelMean = 0.0f, kMaxPixelMean = 1.0f;
+constexpr float kMinPixelStd = 1e-6f, kMaxPixelStd = 1.0f;
+
+// True when `text` is valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF).
+bool IsValidUtf8(const std::string& text);
 
 // On success *model points into `data`.
 Status CheckModel(const void* data, size_t size, const schema::Model** model);

@@ -22,30 +22,8 @@
 namespace resq::convert {
 namespace {
 
-// The largest inputs read whole. Protobuf parses at most 2 GiB; no label file comes near 16 MiB (ImageNet-21k's
-// is 400 KB), which also bounds one read from a pipe or a device such as /dev/zero.
+// The largest ONNX file read whole: protobuf parses at most 2 GiB. (Labels: resq::ReadLabelsFile.)
 constexpr size_t kMaxOnnxBytes = size_t{2} << 30;
-constexpr size_t kMaxLabelsBytes = size_t{16} << 20;
-
-Status ReadLabels(const std::string& path, std::vector<std::string>* labels) {
-  std::string text;
-  RESQ_RETURN_IF_ERROR(ReadWholeFile(path, "labels file", NonRegularFiles::kReadWithCap, kMaxLabelsBytes, &text));
-  labels->clear();
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(begin, end - begin);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!IsValidUtf8(line)) {
-      return Status::Error("labels file '%s': line %zu is not valid UTF-8", path.c_str(), labels->size() + 1);
-    }
-    labels->push_back(line);
-    begin = end + 1;
-  }
-  while (!labels->empty() && labels->back().empty()) labels->pop_back();
-  return Status::Ok();
-}
 
 // Channel statistics for (pixel / 255 - mean) / std: as given, one value for every channel, or the
 // defaults (ImageNet's for RGB; 0.5 / 0.5, with a warning, otherwise).
@@ -94,7 +72,7 @@ Status BuildMetadata(const ConvertOptions& o, const Graph& graph, const std::str
                       : shorter >= 128      ? static_cast<int>(std::lround(shorter * 256.0 / 224.0))
                                             : shorter;
   if (!o.labels_path.empty()) {
-    RESQ_RETURN_IF_ERROR(ReadLabels(o.labels_path, &m->labels));
+    RESQ_RETURN_IF_ERROR(ReadLabelsFile(o.labels_path, &m->labels));
     const int64_t classes = ElementCount(graph.tensors.at(graph.output).shape);
     if (static_cast<int64_t>(m->labels.size()) != classes) {
       return Status::Error("'%s' has %zu labels, the model has %lld outputs", o.labels_path.c_str(), m->labels.size(),

@@ -11,10 +11,10 @@ double Milliseconds(Clock::duration d) { return std::chrono::duration<double, st
 }  // namespace
 
 size_t FormatResult(const FrameResult& result, const Classifier& classifier, char* line, size_t size) {
-  const int n =
-      std::snprintf(line, size, "frame %llu: %s (%.3f)  inference %.1f ms, end-to-end %.1f ms, %.1f fps\n",
-                    static_cast<unsigned long long>(result.sequence), classifier.label(result.top1.index).c_str(),
-                    result.top1.probability, result.inference_ms, result.end_to_end_ms, result.fps);
+  const int n = std::snprintf(line, size, "frame %llu: %s (%.3f)  inference %.1f ms, end-to-end %.1f ms, %.1f fps\n",
+                              static_cast<unsigned long long>(result.sequence),
+                              classifier.printable_label(result.top1.index).c_str(), result.top1.probability,
+                              result.inference_ms, result.end_to_end_ms, result.fps);
   return n < 0 ? 0 : std::min(static_cast<size_t>(n), size - 1);
 }
 

@@ -32,6 +32,8 @@ class Classifier {
   size_t input_elements() const { return static_cast<size_t>(spec_.height) * spec_.width * spec_.channels; }
   int class_count() const { return static_cast<int>(probabilities_.size()); }
   const std::string& label(int index) const { return labels_[index]; }
+  // The label for a terminal or a text stream: control characters escaped (PrintableText).
+  const std::string& printable_label(int index) const { return printable_labels_[index]; }
   bool has_labels() const { return has_labels_; }
   // False when the model records no mean/std (a model not made by resq-convert): pictures then go in as
   // pixel / 255, mean 0 and std 1, which the programs say once rather than guess silently.
@@ -55,11 +57,16 @@ class Classifier {
   Runtime runtime_;
   InputSpec spec_;
   std::vector<float> probabilities_;  // one per class, sized once by Open
-  std::vector<std::string> labels_;   // one per class
+  void SetLabels(std::vector<std::string> labels, bool has_labels);
+
+  std::vector<std::string> labels_;            // one per class
+  std::vector<std::string> printable_labels_;  // labels_ escaped once, so that printing a frame allocates nothing
   bool has_labels_ = false;
 };
 
-// One class name per line; blank trailing lines are ignored, '\r' line ends accepted.
-Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels);
+// `text` with the bytes a terminal acts on escaped: C0 controls and DEL as \xNN, C1 controls (UTF-8 of
+// U+0080..U+009F) as \uNNNN; everything else as it is. The one escaping of labels in every program's text
+// output (JSON output escapes by its own rules).
+std::string PrintableText(const std::string& text);
 
 }  // namespace resq

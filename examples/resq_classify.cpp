@@ -34,8 +34,9 @@ double Rounded(double value, int decimals) {
 
 void PrintText(const std::string& image, double inference_ms, const std::vector<resq::Prediction>& top,
                const resq::Classifier& classifier) {
-  std::printf("%s: %.2f ms\n", image.c_str(), inference_ms);
-  for (const resq::Prediction& p : top) std::printf("  %.4f  %s\n", p.probability, classifier.label(p.index).c_str());
+  std::printf("%s: %.2f ms\n", resq::PrintableText(image).c_str(), inference_ms);
+  for (const resq::Prediction& p : top)
+    std::printf("  %.4f  %s\n", p.probability, classifier.printable_label(p.index).c_str());
 }
 
 // One line per picture (JSON Lines), keys in this order (ordered_json). The picture's path and the labels are

@@ -6,7 +6,8 @@
 #     address-space limit (a Raspberry Pi Zero 2 W): the default budget is 3/4 of it;
 #   - --memory-budget moves the budget both ways (with K/M/G suffixes);
 #   - --threads above the cores this process may run on is capped, with one line saying so;
-#   - a model that records no mean/std gets one note from resq-classify, not silent defaults.
+#   - a model that records no mean/std gets one note from resq-classify, not silent defaults;
+#   - labels: control characters escaped in text output, invalid UTF-8 and /dev/zero refused.
 # Every refused case must take one line on stderr, exit status 1, finish within 10 s and leave no file.
 #   test_tool_limits.sh BIN_DIR MAKE_BUDGET_MODELS MODEL.resq PICTURE WORK_DIR
 set -uo pipefail
@@ -94,6 +95,19 @@ status=0
 status=0
 "$bin/resq-classify" "$model" "$picture" >/dev/null 2>"$work/log/stderr" || status=$?
 [[ $status == 0 && ! -s $work/log/stderr ]] || fail "a model with mean/std: '$(cat "$work/log/stderr")'"
+
+# ---- labels with control characters: escaped in text, JSON's own escapes in --json ----
+printf 'red\x1b[31m\ngreen\nblue\n' >"$in/esc_labels.txt"
+text=$("$bin/resq-classify" "$in/no_metadata.resq" "$picture" --labels "$in/esc_labels.txt" --top 3 2>/dev/null)
+grep -q $'\x1b' <<<"$text" && fail "text output holds a raw ESC: $text"
+grep -qF 'red\x1b[31m' <<<"$text" || fail "text output lacks the escaped label: $text"
+json=$("$bin/resq-classify" "$in/no_metadata.resq" "$picture" --labels "$in/esc_labels.txt" --top 3 --json 2>/dev/null)
+grep -qF 'red\u001b[31m' <<<"$json" || fail "JSON output lacks the JSON-escaped label: $json"
+printf 'ok\nnot \xff utf-8\nthird\n' >"$in/bad_labels.txt"
+refused "labels that are not UTF-8" "labels file '$in/bad_labels.txt': line 2 is not valid UTF-8" \
+  "$bin/resq-classify" "$in/no_metadata.resq" "$picture" --labels "$in/bad_labels.txt"
+refused "/dev/zero as labels" "labels file '/dev/zero' holds more than the 16 MiB limit" \
+  "$bin/resq-camera" "$in/no_metadata.resq" --stdin --format rgb24 --size 8x8 --labels /dev/zero
 
 rm -rf "$work"
 if ((failures)); then

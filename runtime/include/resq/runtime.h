@@ -39,6 +39,11 @@ struct RuntimeOptions {
 // is left for the system, the program's own buffers (a decoded picture, an input batch) and its libraries.
 size_t DefaultMemoryBudget();
 
+// Class names from a text file, one per line in output order ('\r\n' line ends accepted, blank trailing
+// lines dropped): a regular file or a pipe, at most 16 MiB, never waited for (a FIFO with no writer is
+// empty), and valid UTF-8. Fails on a file with no labels ("is empty").
+Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels);
+
 // Called around every step of Invoke: for calibration, per-layer comparisons and profiles.
 // The output view is valid only inside AfterStep: the memory plan reuses the bytes later.
 class InvokeObserver {

@@ -1,7 +1,8 @@
 // resq-camera MODEL.resq [--device /dev/video0] [--stdin --format i420|nv12|yuyv|rgb24 --size WxH] [--every N]
 // Classifies a live camera: one line per classified frame with the top-1 class, its probability, the
 // inference and end-to-end latency and the frame rate. Frames that arrive while the model is busy are
-// dropped, not queued. Ctrl-C stops it with a summary; a vanished camera or a short read ends with exit 1.
+// dropped, not queued. Ctrl-C stops it with a summary, and so does a reader that closes its output (`| head`:
+// the summary then goes to stderr, exit 0); a vanished camera or a short read ends with exit 1.
 //
 //   rpicam-vid -t 0 -n --codec yuv420 --width 640 --height 480 -o - |
 //       resq-camera model.resq --stdin --format i420 --size 640x480
@@ -12,7 +13,10 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -38,6 +42,9 @@ void InstallSignalHandlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A reader that goes away (`| head -3`) is the end of the output, not a crash: writes then fail with
+  // EPIPE, which PrintResults turns into a stop, as Ctrl-C would.
+  signal(SIGPIPE, SIG_IGN);
 }
 
 struct Options {
@@ -48,11 +55,23 @@ struct Options {
   resq::RuntimeOptions runtime;
 };
 
+// WIDTHxHEIGHT, each read in 64 bits (strtoll saturates, never wraps), then held to the frame limits.
 resq::Status ParseSize(const std::string& text, int* width, int* height) {
-  char extra = 0;
-  if (std::sscanf(text.c_str(), "%dx%d%c", width, height, &extra) != 2 || *width < 1 || *height < 1) {
+  const char* s = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const long long w = std::strtoll(s, &end, 10);
+  const bool w_ok = end != s && *end == 'x' && errno == 0 && s[0] >= '0' && s[0] <= '9';
+  const char* h_text = w_ok ? end + 1 : s;
+  errno = 0;
+  const long long h = w_ok ? std::strtoll(h_text, &end, 10) : 0;
+  if (!w_ok || end == h_text || *end != '\0' || errno != 0 || h_text[0] < '0' || h_text[0] > '9') {
     return resq::Status::Error("--size '%s' is not WIDTHxHEIGHT, e.g. 640x480", text.c_str());
   }
+  const resq::Status checked = resq::CheckFrameSize(w, h);
+  if (!checked.ok()) return resq::Status::Error("--size '%s': %s", text.c_str(), checked.message().c_str());
+  *width = static_cast<int>(w);
+  *height = static_cast<int>(h);
   return resq::Status::Ok();
 }
 
@@ -62,15 +81,21 @@ class PrintResults : public resq::FrameSink {
   void OnResult(const resq::FrameResult& result) override {
     char line[512];
     const size_t length = resq::FormatResult(result, *classifier_, line, sizeof(line));
-    std::fwrite(line, 1, length, stdout);
-    std::fflush(stdout);
+    if (std::fwrite(line, 1, length, stdout) != length || std::fflush(stdout) != 0) {
+      output_closed_ = true;  // EPIPE: the reader is gone (SIGPIPE is ignored)
+      stop_requested = true;
+    }
   }
+  bool output_closed() const { return output_closed_; }
 
  private:
   const resq::Classifier* classifier_;
+  bool output_closed_ = false;
 };
 
 resq::Status Run(const Options& options) {
+  int width = 640, height = 480;
+  if (!options.size.empty()) RESQ_RETURN_IF_ERROR(ParseSize(options.size, &width, &height));
   resq::Classifier classifier;
   RESQ_RETURN_IF_ERROR(
       classifier.Open(options.model, resq::CapThreads("resq-camera", options.threads), options.runtime));
@@ -79,8 +104,6 @@ resq::Status Run(const Options& options) {
     std::fprintf(stderr, "resq-camera: the model records no mean/std: frames go in as pixel / 255\n");
   }
 
-  int width = 640, height = 480;
-  if (!options.size.empty()) RESQ_RETURN_IF_ERROR(ParseSize(options.size, &width, &height));
   std::unique_ptr<resq::FrameSource> source;
   resq::FrameGeometry geometry;
   if (options.from_stdin) {
@@ -114,10 +137,12 @@ resq::Status Run(const Options& options) {
   PrintResults print(&classifier);
   resq::CameraStats stats;
   const resq::Status status = loop.Run(source.get(), stop_requested, &print, &stats);
-  std::printf("summary: %llu frames, %llu classified, %llu dropped, %llu skipped, %.1f fps over %.1f s\n",
-              static_cast<unsigned long long>(stats.received), static_cast<unsigned long long>(stats.classified),
-              static_cast<unsigned long long>(stats.dropped), static_cast<unsigned long long>(stats.skipped),
-              stats.fps(), stats.seconds);
+  // With the output closed, the summary goes where it can still be read.
+  std::fprintf(print.output_closed() ? stderr : stdout,
+               "summary: %llu frames, %llu classified, %llu dropped, %llu skipped, %.1f fps over %.1f s\n",
+               static_cast<unsigned long long>(stats.received), static_cast<unsigned long long>(stats.classified),
+               static_cast<unsigned long long>(stats.dropped), static_cast<unsigned long long>(stats.skipped),
+               stats.fps(), stats.seconds);
   std::fflush(stdout);
   return status;
 }

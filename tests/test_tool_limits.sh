@@ -7,7 +7,9 @@
 #   - --memory-budget moves the budget both ways (with K/M/G suffixes);
 #   - --threads above the cores this process may run on is capped, with one line saying so;
 #   - a model that records no mean/std gets one note from resq-classify, not silent defaults;
-#   - labels: control characters escaped in text output, invalid UTF-8 and /dev/zero refused.
+#   - labels: control characters escaped in text output, invalid UTF-8 and /dev/zero refused;
+#   - resq-camera: --size read without overflow, frames over 4096x4096 pixels refused before their buffers
+#     exist, and a reader that closes the output ends the run with a summary (on stderr) and exit 0.
 # Every refused case must take one line on stderr, exit status 1, finish within 10 s and leave no file.
 #   test_tool_limits.sh BIN_DIR MAKE_BUDGET_MODELS MODEL.resq PICTURE WORK_DIR
 set -uo pipefail
@@ -108,6 +110,21 @@ refused "labels that are not UTF-8" "labels file '$in/bad_labels.txt': line 2 is
   "$bin/resq-classify" "$in/no_metadata.resq" "$picture" --labels "$in/bad_labels.txt"
 refused "/dev/zero as labels" "labels file '/dev/zero' holds more than the 16 MiB limit" \
   "$bin/resq-camera" "$in/no_metadata.resq" --stdin --format rgb24 --size 8x8 --labels /dev/zero
+
+# ---- resq-camera: frame sizes parsed without overflow and bounded; a closed output ends it cleanly ----
+refused "--size past int" "--size '99999999999x1': frame size 99999999999x1 is outside 1x1..16384x16384" \
+  "$bin/resq-camera" "$model" --stdin --format rgb24 --size 99999999999x1
+refused "--size 16384x16384" "frame size 16384x16384 is 268435456 pixels, more than the 16777216 (4096x4096)" \
+  "$bin/resq-camera" "$model" --stdin --format i420 --size 16384x16384
+refused "--size not a size" "--size '640x' is not WIDTHxHEIGHT" "$bin/resq-camera" "$model" --stdin --format rgb24 --size 640x
+# The reader of the output exits at once (`| true`): writing a result fails with EPIPE, which must stop the
+# loop like Ctrl-C, with the summary on stderr and exit status 0 (not death by SIGPIPE, status 141).
+status=0
+(for i in $(seq 30); do head -c $((28 * 28 * 3)) /dev/urandom; sleep 0.02; done) |
+  timeout 10 "$bin/resq-camera" "$model" --stdin --format rgb24 --size 28x28 2>"$work/log/stderr" | true
+status=${PIPESTATUS[1]}
+[[ $status == 0 ]] || fail "closed output: exit status $status (141: killed by SIGPIPE)"
+grep -q '^summary: ' "$work/log/stderr" || fail "closed output: no summary on stderr: $(cat "$work/log/stderr")"
 
 rm -rf "$work"
 if ((failures)); then

@@ -9,7 +9,8 @@
 #   - a model that records no mean/std gets one note from resq-classify, not silent defaults;
 #   - labels: control characters escaped in text output, invalid UTF-8 and /dev/zero refused;
 #   - resq-camera: --size read without overflow, frames over 4096x4096 pixels refused before their buffers
-#     exist, and a reader that closes the output ends the run with a summary (on stderr) and exit 0.
+#     exist, and a reader that closes the output ends the run with a summary (on stderr) and exit 0;
+#   - resq-run: NaN or Inf in the input refused.
 # Every refused case must take one line on stderr, exit status 1, finish within 10 s and leave no file.
 #   test_tool_limits.sh BIN_DIR MAKE_BUDGET_MODELS MODEL.resq PICTURE WORK_DIR
 set -uo pipefail
@@ -125,6 +126,24 @@ status=0
 status=${PIPESTATUS[1]}
 [[ $status == 0 ]] || fail "closed output: exit status $status (141: killed by SIGPIPE)"
 grep -q '^summary: ' "$work/log/stderr" || fail "closed output: no summary on stderr: $(cat "$work/log/stderr")"
+
+# ---- resq-run: NaN or Inf in the input is an error, not scores ----
+# npy FILE LAST_VALUE_HEX: float32 (1, 3, 8, 8), zeros then one value given as 4 little-endian bytes.
+npy_ending_in() {
+  printf '\x93NUMPY\x01\x00\x76\x00%-117s\n' "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3, 8, 8), }" >"$1"
+  head -c $((191 * 4)) /dev/zero >>"$1"
+  printf "$2" >>"$1"
+}
+npy_ending_in "$in/nan.npy" '\x00\x00\xc0\x7f'
+npy_ending_in "$in/inf.npy" '\x00\x00\x80\xff'
+npy_ending_in "$in/finite.npy" '\x00\x00\x80\x3f'
+refused "NaN in resq-run's input" "'$in/nan.npy' holds nan at index 191 (input 0): inputs must be finite" \
+  "$bin/resq-run" "$in/no_metadata.resq" --input "$in/nan.npy" --output "$out/y.npy"
+refused "-Inf in resq-run's input" "'$in/inf.npy' holds -inf at index 191" \
+  "$bin/resq-run" "$in/no_metadata.resq" --input "$in/inf.npy" --output "$out/y.npy"
+"$bin/resq-run" "$in/no_metadata.resq" --input "$in/finite.npy" --output "$out/y.npy" ||
+  fail "a finite input was refused"
+rm -f "$out/y.npy"
 
 rm -rf "$work"
 if ((failures)); then

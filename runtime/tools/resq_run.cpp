@@ -2,6 +2,7 @@
 // X: float32 NCHW, preprocessed as the model expects; Y: float32 [N, outputs], one row per input.
 // Outside tools depend on this command line: keep it stable.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -34,6 +35,13 @@ resq::Status Run(const std::string& model_path, const std::string& input_path, c
     for (size_t d : x.shape) have += (have.empty() ? "" : "x") + std::to_string(d);
     return resq::Status::Error("'%s' has shape %s, model expects Nx%zux%zux%zu (NCHW)", input_path.c_str(),
                                have.c_str(), channels, height, width);
+  }
+  // NaN or Inf would pass through every op and come out as scores that look like results.
+  for (size_t i = 0; i < x.values.size(); ++i) {
+    if (!std::isfinite(x.values[i])) {
+      return resq::Status::Error("'%s' holds %g at index %zu (input %zu): inputs must be finite", input_path.c_str(),
+                                 x.values[i], i, i / (channels * height * width));
+    }
   }
   const size_t batch = x.shape[0], image = channels * height * width;
   const resq::TensorView& out = runtime.output();

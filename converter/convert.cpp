@@ -10,6 +10,7 @@
 #include "input_file.h"
 #include "lower.h"
 #include "model_check.h"
+#include "model_runner.h"
 #include "onnx_reader.h"
 #include "passes.h"
 #include "sha256_hex.h"
@@ -24,6 +25,52 @@ namespace {
 
 // The largest ONNX file read whole: protobuf parses at most 2 GiB. (Labels: resq::ReadLabelsFile.)
 constexpr size_t kMaxOnnxBytes = size_t{2} << 30;
+
+// Stops at the first node whose output holds NaN or Inf.
+class FiniteObserver : public InvokeObserver {
+ public:
+  explicit FiniteObserver(const Runtime& runtime) : runtime_(runtime) {}
+  void AfterStep(size_t node_index, const TensorView& output) override {
+    if (!first_bad_.empty()) return;
+    ReadReal(output, &values_);
+    for (float v : values_) {
+      if (std::isfinite(v)) continue;
+      const NodeView& node = runtime_.node(node_index);
+      first_bad_ =
+          std::string("node '") + node.name + "' (" + OpName(node.op) + ") computes " + (std::isnan(v) ? "NaN" : "Inf");
+      return;
+    }
+  }
+  const std::string& first_bad() const { return first_bad_; }
+
+ private:
+  const Runtime& runtime_;
+  std::vector<float> values_;
+  std::string first_bad_;
+};
+
+// A float32 model has no calibration run to find weights that overflow float (int8's check, quantize.cpp):
+// it is run once on a white picture, preprocessed as the metadata says, and every output must be finite.
+Status ProbeFloatModel(const std::vector<uint8_t>& float_model, const ModelMetadata& metadata, int threads) {
+  ModelRunner runner;
+  RESQ_RETURN_IF_ERROR(runner.Load(float_model, threads));
+  const TensorView& input = runner.runtime().input();
+  const size_t channels = input.dims[input.rank - 1];
+  std::vector<float> white(input.elements);
+  for (size_t i = 0; i < white.size(); ++i) {
+    const size_t c = i % channels;
+    const float mean = c < metadata.mean.size() ? metadata.mean[c] : 0.0f;
+    const float std = c < metadata.std.size() ? metadata.std[c] : 1.0f;
+    white[i] = (1.0f - mean) / std;
+  }
+  FiniteObserver observer(runner.runtime());
+  RESQ_RETURN_IF_ERROR(runner.Run(white, &observer));
+  if (!observer.first_bad().empty()) {
+    return Status::Error("the float model overflows float: %s on a white picture (weights too large for float32)",
+                         observer.first_bad().c_str());
+  }
+  return Status::Ok();
+}
 
 // Channel statistics for (pixel / 255 - mean) / std: as given, one value for every channel, or the
 // defaults (ImageNet's for RGB; 0.5 / 0.5, with a warning, otherwise).
@@ -176,6 +223,8 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
     facts.calibration = inputs.Describe();
     facts.method = RangeMethodName(o.quantize.method);
     facts.adjustments = result->adjustments;
+  } else {
+    RESQ_RETURN_IF_ERROR(ProbeFloatModel(float_model, metadata, o.threads));
   }
   const std::vector<uint8_t>& model = o.dtype == DataType::kInt8 ? int8_model : float_model;
   result->model_bytes = model.size();

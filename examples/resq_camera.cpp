@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
   app.add_option("--labels", options.labels, "class names, one per line (default: the model's own)");
   resq::AddThreadsOption(app, &options.threads);
   resq::AddMemoryBudgetOption(app, &options.runtime);
-  CLI11_PARSE(app, argc, argv);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
 
   const resq::Status status = Run(options);
   if (!status.ok()) {

@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   resq::AddThreadsOption(app, &options.threads);
   resq::AddMemoryBudgetOption(app, &options.runtime);
   app.add_flag("--json", options.json, "one JSON object per image, for scripts");
-  CLI11_PARSE(app, argc, argv);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
 
   resq::Classifier classifier;
   resq::Status status =

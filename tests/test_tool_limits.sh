@@ -10,7 +10,8 @@
 #   - labels: control characters escaped in text output, invalid UTF-8 and /dev/zero refused;
 #   - resq-camera: --size read without overflow, frames over 4096x4096 pixels refused before their buffers
 #     exist, and a reader that closes the output ends the run with a summary (on stderr) and exit 0;
-#   - resq-run: NaN or Inf in the input refused.
+#   - resq-run: NaN or Inf in the input refused;
+#   - a usage error is two lines (the error, the --help hint) and exit status 2 in every program.
 # Every refused case must take one line on stderr, exit status 1, finish within 10 s and leave no file.
 #   test_tool_limits.sh BIN_DIR MAKE_BUDGET_MODELS MODEL.resq PICTURE WORK_DIR
 set -uo pipefail
@@ -144,6 +145,19 @@ refused "-Inf in resq-run's input" "'$in/inf.npy' holds -inf at index 191" \
 "$bin/resq-run" "$in/no_metadata.resq" --input "$in/finite.npy" --output "$out/y.npy" ||
   fail "a finite input was refused"
 rm -f "$out/y.npy"
+
+# ---- usage errors: CLI11's two lines and exit status 2, in every program; --help is 0 ----
+for tool in resq-run resq-bench resq-classify resq-camera; do
+  status=0
+  "$bin/$tool" "$model" --no-such-option >/dev/null 2>"$work/log/stderr" || status=$?
+  [[ $status == 2 ]] || fail "$tool --no-such-option: exit status $status, not 2"
+  [[ $(wc -l <"$work/log/stderr") == 2 && $(tail -1 "$work/log/stderr") == "Run with --help for more information." ]] ||
+    fail "$tool --no-such-option: not the error and the --help hint: $(cat "$work/log/stderr")"
+  status=0
+  "$bin/$tool" "$model" --threads 0 >/dev/null 2>&1 || status=$?
+  [[ $status == 2 ]] || fail "$tool --threads 0: exit status $status, not 2"
+  "$bin/$tool" --help >/dev/null 2>&1 || fail "$tool --help: exit status $?"
+done
 
 rm -rf "$work"
 if ((failures)); then

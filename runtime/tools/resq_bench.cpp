@@ -227,7 +227,7 @@ int Main(int argc, char** argv) {
   app.add_flag("--json", options.json, "print one JSON object");
   app.add_flag("--static-arena", options.static_arena,
                "MeasureArena, then Prepare in an arena of that size (instead of the runtime's own arena)");
-  CLI11_PARSE(app, argc, argv);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
   options.threads = resq::CapThreads("resq-bench", options.threads);
 
   Figures figures;

@@ -76,7 +76,7 @@ int Main(int argc, char** argv) {
   app.add_option("--output", output, "float32 .npy to write, one row of outputs per input")->required();
   resq::AddThreadsOption(app, &threads);
   resq::AddMemoryBudgetOption(app, &runtime_options);
-  CLI11_PARSE(app, argc, argv);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
 
   const resq::Status status = Run(model, input, output, resq::CapThreads("resq-run", threads), runtime_options);
   if (!status.ok()) {

@@ -1,7 +1,7 @@
 // The command-line limits every resq program shares (resq-run, resq-bench, resq-classify, resq-camera):
-// --memory-budget (the most arena a model may need, resq::RuntimeOptions) and --threads (capped at the
-// cores this process may run on). Header-only, on CLI11 and the installed API alone, so that the examples,
-// which build against an installed resq (tests/consumer), share it with the tools.
+// --memory-budget (the most arena a model may need, resq::RuntimeOptions), --threads (capped at the
+// cores this process may run on) and the exit status of a usage error. Header-only, on CLI11 and the installed API
+// alone, so that the examples, which build against an installed resq (tests/consumer), share it with the tools.
 #pragma once
 
 #include <sched.h>
@@ -24,6 +24,24 @@ inline CLI::Option* AddMemoryBudgetOption(CLI::App& app, RuntimeOptions* options
                   "the process's limits)")
       ->transform(CLI::AsSizeValue(false))
       ->check(CLI::PositiveNumber);
+}
+
+// Exit status of a command line CLI11 refuses (an unknown option, a missing argument, a value out of range):
+// one code for every kind, where CLI11 alone returns 105..114 by kind; 1 stays "the work failed".
+constexpr int kUsageErrorExitStatus = 2;
+
+// Parses the command line; on a usage error prints CLI11's two lines (the error, then "Run with --help for
+// more information.") and returns false with *exit_status = kUsageErrorExitStatus; after --help, false
+// with 0.
+inline bool ParseCommandLine(CLI::App& app, int argc, char** argv, int* exit_status) {
+  try {
+    app.parse(argc, argv);
+    return true;
+  } catch (const CLI::ParseError& error) {
+    const int cli11_status = app.exit(error);
+    *exit_status = cli11_status == 0 ? 0 : kUsageErrorExitStatus;
+    return false;
+  }
 }
 
 // The cores this process may run on (its CPU affinity), at least 1.

@@ -98,6 +98,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "resq-classify: %s\n", status.message().c_str());
     return 1;
   }
+  if (app.count("--top") > 0 && options.top > classifier.class_count()) {  // asked for: said, not silently lowered
+    std::fprintf(stderr, "resq-classify: --top %d is more than the model's %d classes: printing %d\n", options.top,
+                 classifier.class_count(), classifier.class_count());
+  }
   if (!classifier.has_normalization()) {
     std::fprintf(stderr, "resq-classify: the model records no mean/std: pictures go in as pixel / 255\n");
   }

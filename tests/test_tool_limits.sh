@@ -11,7 +11,8 @@
 #   - resq-camera: --size read without overflow, frames over 4096x4096 pixels refused before their buffers
 #     exist, and a reader that closes the output ends the run with a summary (on stderr) and exit 0;
 #   - resq-run: NaN or Inf in the input refused;
-#   - a usage error is two lines (the error, the --help hint) and exit status 2 in every program.
+#   - a usage error is two lines (the error, the --help hint) and exit status 2 in every program;
+#   - resq-classify --top above the class count says so.
 # Every refused case must take one line on stderr, exit status 1, finish within 10 s and leave no file.
 #   test_tool_limits.sh BIN_DIR MAKE_BUDGET_MODELS MODEL.resq PICTURE WORK_DIR
 set -uo pipefail
@@ -158,6 +159,13 @@ for tool in resq-run resq-bench resq-classify resq-camera; do
   [[ $status == 2 ]] || fail "$tool --threads 0: exit status $status, not 2"
   "$bin/$tool" --help >/dev/null 2>&1 || fail "$tool --help: exit status $?"
 done
+
+# ---- resq-classify --top above the class count: printed, with one line saying so ----
+status=0
+lines=$("$bin/resq-classify" "$model" "$picture" --top 2000 2>"$work/log/stderr" | wc -l) || status=$?
+[[ $status == 0 && $lines == 11 ]] || fail "--top 2000: exit status $status, $lines lines (want the 10 classes)"
+[[ $(cat "$work/log/stderr") == "resq-classify: --top 2000 is more than the model's 10 classes: printing 10" ]] ||
+  fail "--top 2000: expected one note, got '$(cat "$work/log/stderr")'"
 
 rm -rf "$work"
 if ((failures)); then

@@ -9,6 +9,8 @@
 #include "calibrate.h"
 #include "input_file.h"
 #include "lower.h"
+#include "model_check.h"
+#include "model_runner.h"
 #include "onnx_reader.h"
 #include "passes.h"
 #include "sha256_hex.h"
@@ -21,25 +23,52 @@
 namespace resq::convert {
 namespace {
 
-// The largest inputs read whole. Protobuf parses at most 2 GiB; no label file comes near 16 MiB (ImageNet-21k's
-// is 400 KB), which also bounds one read from a pipe or a device such as /dev/zero.
+// The largest ONNX file read whole: protobuf parses at most 2 GiB. (Labels: resq::ReadLabelsFile.)
 constexpr size_t kMaxOnnxBytes = size_t{2} << 30;
-constexpr size_t kMaxLabelsBytes = size_t{16} << 20;
 
-Status ReadLabels(const std::string& path, std::vector<std::string>* labels) {
-  std::string text;
-  RESQ_RETURN_IF_ERROR(ReadWholeFile(path, "labels file", NonRegularFiles::kReadWithCap, kMaxLabelsBytes, &text));
-  labels->clear();
-  size_t begin = 0;
-  while (begin < text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(begin, end - begin);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    labels->push_back(line);
-    begin = end + 1;
+// Stops at the first node whose output holds NaN or Inf.
+class FiniteObserver : public InvokeObserver {
+ public:
+  explicit FiniteObserver(const Runtime& runtime) : runtime_(runtime) {}
+  void AfterStep(size_t node_index, const TensorView& output) override {
+    if (!first_bad_.empty()) return;
+    ReadReal(output, &values_);
+    for (float v : values_) {
+      if (std::isfinite(v)) continue;
+      const NodeView& node = runtime_.node(node_index);
+      first_bad_ =
+          std::string("node '") + node.name + "' (" + OpName(node.op) + ") computes " + (std::isnan(v) ? "NaN" : "Inf");
+      return;
+    }
   }
-  while (!labels->empty() && labels->back().empty()) labels->pop_back();
+  const std::string& first_bad() const { return first_bad_; }
+
+ private:
+  const Runtime& runtime_;
+  std::vector<float> values_;
+  std::string first_bad_;
+};
+
+// A float32 model has no calibration run to find weights that overflow float (int8's check, quantize.cpp):
+// it is run once on a white picture, preprocessed as the metadata says, and every output must be finite.
+Status ProbeFloatModel(const std::vector<uint8_t>& float_model, const ModelMetadata& metadata, int threads) {
+  ModelRunner runner;
+  RESQ_RETURN_IF_ERROR(runner.Load(float_model, threads));
+  const TensorView& input = runner.runtime().input();
+  const size_t channels = input.dims[input.rank - 1];
+  std::vector<float> white(input.elements);
+  for (size_t i = 0; i < white.size(); ++i) {
+    const size_t c = i % channels;
+    const float mean = c < metadata.mean.size() ? metadata.mean[c] : 0.0f;
+    const float std = c < metadata.std.size() ? metadata.std[c] : 1.0f;
+    white[i] = (1.0f - mean) / std;
+  }
+  FiniteObserver observer(runner.runtime());
+  RESQ_RETURN_IF_ERROR(runner.Run(white, &observer));
+  if (!observer.first_bad().empty()) {
+    return Status::Error("the float model overflows float: %s on a white picture (weights too large for float32)",
+                         observer.first_bad().c_str());
+  }
   return Status::Ok();
 }
 
@@ -60,9 +89,13 @@ Status ChannelStats(const std::vector<float>& given, const std::vector<float>& r
     warnings->push_back(std::string("no --") + what + " given for a " + std::to_string(channels) +
                         "-channel input: using 0.5; pass the values the model was trained with");
   }
+  // The ranges the runtime's verifier holds the model's metadata to (model_check.h).
+  const bool is_std = std::string(what) == "std";
+  const float min = is_std ? kMinPixelStd : kMinPixelMean, max = is_std ? kMaxPixelStd : kMaxPixelMean;
   for (float v : *out) {
-    if (!std::isfinite(v) || (std::string(what) == "std" && v <= 0.0f)) {
-      return Status::Error("--%s value %g is not usable", what, v);
+    if (!(v >= min && v <= max)) {
+      return Status::Error("--%s value %g is outside [%g, %g]: resq's mean and std are on pixel / 255 (e.g. %s)", what,
+                           v, min, max, is_std ? "0.229, not 58.4" : "0.485, not 123.7");
     }
   }
   return Status::Ok();
@@ -86,7 +119,7 @@ Status BuildMetadata(const ConvertOptions& o, const Graph& graph, const std::str
                       : shorter >= 128      ? static_cast<int>(std::lround(shorter * 256.0 / 224.0))
                                             : shorter;
   if (!o.labels_path.empty()) {
-    RESQ_RETURN_IF_ERROR(ReadLabels(o.labels_path, &m->labels));
+    RESQ_RETURN_IF_ERROR(ReadLabelsFile(o.labels_path, &m->labels));
     const int64_t classes = ElementCount(graph.tensors.at(graph.output).shape);
     if (static_cast<int64_t>(m->labels.size()) != classes) {
       return Status::Error("'%s' has %zu labels, the model has %lld outputs", o.labels_path.c_str(), m->labels.size(),
@@ -192,6 +225,8 @@ Status RunConversion(const ConvertOptions& o, ConvertResult* result) {
     facts.calibration = inputs.Describe();
     facts.method = RangeMethodName(o.quantize.method);
     facts.adjustments = result->adjustments;
+  } else {
+    RESQ_RETURN_IF_ERROR(ProbeFloatModel(float_model, metadata, o.threads));
   }
   if (!o.eval_path.empty()) {
     std::vector<std::string> labels = metadata.labels;

@@ -17,10 +17,10 @@ size_t FormatResult(const FrameResult& result, const Classifier& classifier, cha
   // A rate needs two classified frames: the first line says so instead of printing "0.0 fps".
   char rate[32] = "first frame";
   if (result.fps > 0) std::snprintf(rate, sizeof(rate), "%.1f fps", result.fps);
-  const int n =
-      std::snprintf(line, size, "frame %llu: %s (%.3f)  inference %.1f ms, end-to-end %.1f ms, %s\n",
-                    static_cast<unsigned long long>(result.sequence), classifier.label(result.top1.index).c_str(),
-                    result.top1.probability, result.inference_ms, result.end_to_end_ms, rate);
+  const int n = std::snprintf(line, size, "frame %llu: %s (%.3f)  inference %.1f ms, end-to-end %.1f ms, %s\n",
+                              static_cast<unsigned long long>(result.sequence),
+                              classifier.printable_label(result.top1.index).c_str(), result.top1.probability,
+                              result.inference_ms, result.end_to_end_ms, rate);
   return n < 0 ? 0 : std::min(static_cast<size_t>(n), size - 1);
 }
 

@@ -8,31 +8,36 @@
 
 namespace resq {
 
-Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels) {
-  FILE* file = std::fopen(path.c_str(), "r");
-  if (!file) return Status::Error("cannot open labels file '%s': %s", path.c_str(), std::strerror(errno));
-  labels->clear();
-  std::string line;
-  int c = 0;
-  while ((c = std::fgetc(file)) != EOF) {
-    if (c == '\n') {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      labels->push_back(line);
-      line.clear();
+std::string PrintableText(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  char escape[8];
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (s[i] < 0x20 || s[i] == 0x7F) {  // C0 controls and DEL: ESC starts a terminal's escape sequences
+      std::snprintf(escape, sizeof(escape), "\\x%02x", s[i]);
+      out += escape;
+    } else if (s[i] == 0xC2 && i + 1 < text.size() && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F) {  // C1 (U+0080..9F)
+      std::snprintf(escape, sizeof(escape), "\\u%04x", s[i + 1]);
+      out += escape;
+      ++i;
     } else {
-      line += static_cast<char>(c);
+      out += static_cast<char>(s[i]);
     }
   }
-  std::fclose(file);
-  if (!line.empty()) labels->push_back(line);  // a last line without '\n'
-  while (!labels->empty() && labels->back().empty()) labels->pop_back();
-  if (labels->empty()) return Status::Error("labels file '%s' is empty", path.c_str());
-  return Status::Ok();
+  return out;
 }
 
-Status Classifier::Open(const std::string& model_path, int threads) {
+void Classifier::SetLabels(std::vector<std::string> labels, bool has_labels) {
+  labels_ = std::move(labels);
+  printable_labels_.clear();
+  for (const std::string& label : labels_) printable_labels_.push_back(PrintableText(label));
+  has_labels_ = has_labels;
+}
+
+Status Classifier::Open(const std::string& model_path, int threads, const RuntimeOptions& options) {
   RESQ_RETURN_IF_ERROR(file_.Open(model_path));
-  Status loaded = runtime_.Load(file_);
+  Status loaded = runtime_.Load(file_, options);
   if (!loaded.ok()) return Status::Error("model '%s': %s", model_path.c_str(), loaded.message().c_str());
   RESQ_RETURN_IF_ERROR(runtime_.Prepare(threads));
   RESQ_RETURN_IF_ERROR(InputSpecOf(runtime_, &spec_));
@@ -47,16 +52,16 @@ Status Classifier::Open(const std::string& model_path, int threads) {
   }
   probabilities_.assign(output.elements, 0.0f);
 
-  labels_ = runtime_.labels();
-  if (!labels_.empty()) {
-    if (labels_.size() != output.elements) {
-      return Status::Error("model '%s' has %zu labels for %zu classes", model_path.c_str(), labels_.size(),
+  if (!runtime_.labels().empty()) {
+    if (runtime_.labels().size() != output.elements) {
+      return Status::Error("model '%s' has %zu labels for %zu classes", model_path.c_str(), runtime_.labels().size(),
                            output.elements);
     }
-    has_labels_ = true;
+    SetLabels(runtime_.labels(), true);
   } else {
-    for (size_t i = 0; i < output.elements; ++i) labels_.push_back(std::to_string(i));
-    has_labels_ = false;
+    std::vector<std::string> indices;
+    for (size_t i = 0; i < output.elements; ++i) indices.push_back(std::to_string(i));
+    SetLabels(std::move(indices), false);
   }
   return Status::Ok();
 }
@@ -68,8 +73,7 @@ Status Classifier::UseLabelsFile(const std::string& path) {
     return Status::Error("labels file '%s' has %zu labels, the model has %zu classes", path.c_str(), labels.size(),
                          probabilities_.size());
   }
-  labels_ = std::move(labels);
-  has_labels_ = true;
+  SetLabels(std::move(labels), true);
   return Status::Ok();
 }
 

@@ -8,8 +8,6 @@
 namespace resq {
 namespace {
 
-constexpr int kMaxFrameSide = 16384;
-
 int PackedStride(PixelFormat format, int width) {
   switch (format) {
     case PixelFormat::kYuyv: return 2 * width;
@@ -84,11 +82,37 @@ size_t FrameBytes(const FrameGeometry& frame) {
   return 0;
 }
 
-Status FrameConverter::Create(const FrameGeometry& frame, const InputSpec& spec) {
-  if (frame.width < 1 || frame.height < 1 || frame.width > kMaxFrameSide || frame.height > kMaxFrameSide) {
-    return Status::Error("frame size %dx%d is outside 1x1..%dx%d", frame.width, frame.height, kMaxFrameSide,
-                         kMaxFrameSide);
+Status CheckFrameSize(int64_t width, int64_t height) {
+  if (width < 1 || height < 1 || width > kMaxFrameSide || height > kMaxFrameSide) {
+    return Status::Error("frame size %lldx%lld is outside 1x1..%dx%d", static_cast<long long>(width),
+                         static_cast<long long>(height), kMaxFrameSide, kMaxFrameSide);
   }
+  if (width * height > kMaxFramePixels) {
+    return Status::Error("frame size %lldx%lld is %lld pixels, more than the %lld (4096x4096) a frame may have",
+                         static_cast<long long>(width), static_cast<long long>(height),
+                         static_cast<long long>(width * height), static_cast<long long>(kMaxFramePixels));
+  }
+  return Status::Ok();
+}
+
+// An upper bound on the bytes Create allocates for its tables: per axis at most ceil(frame / resized) + 2
+// taps per output pixel and one index, one colour-converted frame row, and every frame row the vertical
+// taps read, resized to the output width, as floats. In 64 bits: an absurd model input must not wrap.
+uint64_t ConverterBytes(const FrameGeometry& frame, const InputSpec& spec, const ResizePlan& plan) {
+  auto axis = [](uint64_t frame_size, uint64_t resized, uint64_t output) {
+    const uint64_t taps_per_output = (frame_size + resized - 1) / std::max<uint64_t>(resized, 1) + 2;
+    return output * taps_per_output * sizeof(int64_t) + (output + 1) * sizeof(int);
+  };
+  const uint64_t channels = spec.channels, width = spec.width;
+  const uint64_t y_taps_per_output =
+      (uint64_t(frame.height) + plan.resized_height - 1) / std::max(plan.resized_height, 1) + 2;
+  const uint64_t rows_read = std::min<uint64_t>(frame.height, uint64_t(spec.height) * y_taps_per_output);
+  return axis(frame.width, plan.resized_width, spec.width) + axis(frame.height, plan.resized_height, spec.height) +
+         uint64_t(frame.width) * channels + rows_read * width * channels * sizeof(float);
+}
+
+Status FrameConverter::Create(const FrameGeometry& frame, const InputSpec& spec) {
+  RESQ_RETURN_IF_ERROR(CheckFrameSize(frame.width, frame.height));
   if (spec.channels != 1 && spec.channels != 3) return Status::Error("model input has %d channels", spec.channels);
   if (frame.format == PixelFormat::kYuyv && frame.width % 2 != 0) {
     return Status::Error("a yuyv frame needs an even width, not %d", frame.width);
@@ -107,6 +131,13 @@ Status FrameConverter::Create(const FrameGeometry& frame, const InputSpec& spec)
   // The same geometry as Preprocess, so that a frame and the same picture read from a file give the
   // model the same input.
   const ResizePlan plan = PlanResize(frame.width, frame.height, spec);
+  const uint64_t tables = ConverterBytes(frame, spec, plan);
+  if (tables > kMaxConverterBytes) {
+    return Status::Error(
+        "converting %dx%d frames to the model's %dx%dx%d input needs up to %llu bytes of tables, more than %zu MiB",
+        frame.width, frame.height, spec.height, spec.width, spec.channels, static_cast<unsigned long long>(tables),
+        kMaxConverterBytes >> 20);
+  }
   x_ = PlanAxis(frame.width, plan.resized_width, spec.width, plan.crop_left);
   y_ = PlanAxis(frame.height, plan.resized_height, spec.height, plan.crop_top);
 

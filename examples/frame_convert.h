@@ -35,6 +35,16 @@ struct FrameGeometry {
   int stride = 0;
 };
 
+// Frames resq-camera takes: each side 1..16384, and at most 4096x4096 pixels (16.8 MP; the Pi cameras'
+// largest is 12 MP), so that its three frame buffers stay under 150 MiB (RGB24) before a byte is read.
+constexpr int kMaxFrameSide = 16384;
+constexpr int64_t kMaxFramePixels = int64_t{4096} * 4096;
+// The converter's tables for one frame size and model input (resize taps, the rows in flight): at most this.
+constexpr size_t kMaxConverterBytes = size_t{256} << 20;
+
+// Fails, naming the size and the limit, when a width x height frame is outside the limits above.
+Status CheckFrameSize(int64_t width, int64_t height);
+
 // Bytes of one frame; for MJPEG, 0 (every frame has its own size).
 size_t FrameBytes(const FrameGeometry& frame);
 

@@ -4,7 +4,8 @@
 // inference and end-to-end latency and the frame rate. Frames that arrive while the model is busy are
 // dropped, not queued. With --all-frames (the default when stdin is a regular file), every frame of a
 // recording is classified in order instead, converting the next frame while the model runs. Ctrl-C stops it
-// with a summary; a vanished camera or a short read ends with exit 1.
+// with a summary, and so does a reader that closes its output (`| head`: the summary then goes to stderr,
+// exit 0); a vanished camera or a short read ends with exit 1.
 //
 //   rpicam-vid -t 0 -n --codec yuv420 --width 640 --height 480 -o - |
 //       resq-camera model.resq --stdin --format i420 --size 640x480
@@ -16,7 +17,10 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
@@ -24,6 +28,7 @@
 #include "classifier.h"
 #include "frame_convert.h"
 #include "stdin_frames.h"
+#include "tool_limits.h"
 #include "v4l2_capture.h"
 
 namespace {
@@ -41,6 +46,9 @@ void InstallSignalHandlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A reader that goes away (`| head -3`) is the end of the output, not a crash: writes then fail with
+  // EPIPE, which PrintResults turns into a stop, as Ctrl-C would.
+  signal(SIGPIPE, SIG_IGN);
 }
 
 struct Options {
@@ -48,13 +56,26 @@ struct Options {
   bool from_stdin = false, all_frames = false;
   int every = 1;
   int threads = 1;
+  resq::RuntimeOptions runtime;
 };
 
+// WIDTHxHEIGHT, each read in 64 bits (strtoll saturates, never wraps), then held to the frame limits.
 resq::Status ParseSize(const std::string& text, int* width, int* height) {
-  char extra = 0;
-  if (std::sscanf(text.c_str(), "%dx%d%c", width, height, &extra) != 2 || *width < 1 || *height < 1) {
+  const char* s = text.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const long long w = std::strtoll(s, &end, 10);
+  const bool w_ok = end != s && *end == 'x' && errno == 0 && s[0] >= '0' && s[0] <= '9';
+  const char* h_text = w_ok ? end + 1 : s;
+  errno = 0;
+  const long long h = w_ok ? std::strtoll(h_text, &end, 10) : 0;
+  if (!w_ok || end == h_text || *end != '\0' || errno != 0 || h_text[0] < '0' || h_text[0] > '9') {
     return resq::Status::Error("--size '%s' is not WIDTHxHEIGHT, e.g. 640x480", text.c_str());
   }
+  const resq::Status checked = resq::CheckFrameSize(w, h);
+  if (!checked.ok()) return resq::Status::Error("--size '%s': %s", text.c_str(), checked.message().c_str());
+  *width = static_cast<int>(w);
+  *height = static_cast<int>(h);
   return resq::Status::Ok();
 }
 
@@ -64,21 +85,29 @@ class PrintResults : public resq::FrameSink {
   void OnResult(const resq::FrameResult& result) override {
     char line[512];
     const size_t length = resq::FormatResult(result, *classifier_, line, sizeof(line));
-    std::fwrite(line, 1, length, stdout);
-    std::fflush(stdout);
+    if (std::fwrite(line, 1, length, stdout) != length || std::fflush(stdout) != 0) {
+      output_closed_ = true;  // EPIPE: the reader is gone (SIGPIPE is ignored)
+      stop_requested = true;
+    }
   }
+  bool output_closed() const { return output_closed_; }
 
  private:
   const resq::Classifier* classifier_;
+  bool output_closed_ = false;
 };
 
 resq::Status Run(const Options& options) {
-  resq::Classifier classifier;
-  RESQ_RETURN_IF_ERROR(classifier.Open(options.model, options.threads));
-  if (!options.labels.empty()) RESQ_RETURN_IF_ERROR(classifier.UseLabelsFile(options.labels));
-
   int width = 640, height = 480;
   if (!options.size.empty()) RESQ_RETURN_IF_ERROR(ParseSize(options.size, &width, &height));
+  resq::Classifier classifier;
+  RESQ_RETURN_IF_ERROR(
+      classifier.Open(options.model, resq::CapThreads("resq-camera", options.threads), options.runtime));
+  if (!options.labels.empty()) RESQ_RETURN_IF_ERROR(classifier.UseLabelsFile(options.labels));
+  if (!classifier.has_normalization()) {
+    std::fprintf(stderr, "resq-camera: the model records no mean/std: frames go in as pixel / 255\n");
+  }
+
   std::unique_ptr<resq::FrameSource> source;
   resq::FrameGeometry geometry;
   if (options.from_stdin) {
@@ -119,15 +148,18 @@ resq::Status Run(const Options& options) {
   resq::CameraStats stats;
   const resq::Status status = all_frames ? loop.RunInOrder(source.get(), stop_requested, &print, &stats)
                                          : loop.Run(source.get(), stop_requested, &print, &stats);
-  std::printf("summary: %llu frames, %llu classified, %llu dropped, %llu skipped, %.1f fps over %.1f s\n",
-              static_cast<unsigned long long>(stats.received), static_cast<unsigned long long>(stats.classified),
-              static_cast<unsigned long long>(stats.dropped), static_cast<unsigned long long>(stats.skipped),
-              stats.fps(), stats.seconds);
+  // With the output closed, the summary goes where it can still be read.
+  FILE* summary = print.output_closed() ? stderr : stdout;
+  std::fprintf(summary, "summary: %llu frames, %llu classified, %llu dropped, %llu skipped, %.1f fps over %.1f s\n",
+               static_cast<unsigned long long>(stats.received), static_cast<unsigned long long>(stats.classified),
+               static_cast<unsigned long long>(stats.dropped), static_cast<unsigned long long>(stats.skipped),
+               stats.fps(), stats.seconds);
   if (stats.classified > 0) {
     const resq::LatencyHistogram &inference = stats.inference_ms, &end_to_end = stats.end_to_end_ms;
-    std::printf("latency: inference p50 %.1f p90 %.1f p99 %.1f ms; end-to-end p50 %.1f p90 %.1f p99 %.1f ms\n",
-                inference.Percentile(50), inference.Percentile(90), inference.Percentile(99), end_to_end.Percentile(50),
-                end_to_end.Percentile(90), end_to_end.Percentile(99));
+    std::fprintf(summary,
+                 "latency: inference p50 %.1f p90 %.1f p99 %.1f ms; end-to-end p50 %.1f p90 %.1f p99 %.1f ms\n",
+                 inference.Percentile(50), inference.Percentile(90), inference.Percentile(99),
+                 end_to_end.Percentile(50), end_to_end.Percentile(90), end_to_end.Percentile(99));
   }
   std::fflush(stdout);
   return status;
@@ -150,8 +182,9 @@ int main(int argc, char** argv) {
   app.add_option("--size", options.size, "WIDTHxHEIGHT of the frames on stdin, or to ask the camera for (640x480)");
   app.add_option("--every", options.every, "classify at most one frame in N")->check(CLI::Range(1, 1000000));
   app.add_option("--labels", options.labels, "class names, one per line (default: the model's own)");
-  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
-  CLI11_PARSE(app, argc, argv);
+  resq::AddThreadsOption(app, &options.threads);
+  resq::AddMemoryBudgetOption(app, &options.runtime);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
 
   const resq::Status status = Run(options);
   if (!status.ok()) {

@@ -20,6 +20,7 @@
 #include "classifier.h"
 #include "image_folder.h"
 #include "preprocess.h"
+#include "tool_limits.h"
 
 namespace {
 
@@ -30,6 +31,7 @@ struct Options {
   int threads = 1;
   bool json = false;
   int64_t max_pixels = 0;  // 0: resq::DefaultPixelBudget of the model's input
+  resq::RuntimeOptions runtime;
 };
 
 // Rounded to the decimals the JSON has always had: a float probability widened to double would otherwise
@@ -41,8 +43,9 @@ double Rounded(double value, int decimals) {
 
 void PrintText(const std::string& image, double inference_ms, const std::vector<resq::Prediction>& top,
                const resq::Classifier& classifier) {
-  std::printf("%s: %.2f ms\n", image.c_str(), inference_ms);
-  for (const resq::Prediction& p : top) std::printf("  %.4f  %s\n", p.probability, classifier.label(p.index).c_str());
+  std::printf("%s: %.2f ms\n", resq::PrintableText(image).c_str(), inference_ms);
+  for (const resq::Prediction& p : top)
+    std::printf("  %.4f  %s\n", p.probability, classifier.printable_label(p.index).c_str());
 }
 
 // One line per picture (JSON Lines), keys in this order (ordered_json). The picture's path and the labels are
@@ -99,7 +102,7 @@ void PrintAccuracyText(const resq::Accuracy& a, const resq::Classifier& classifi
               static_cast<unsigned long long>(a.top1()), 100 * a.top5_rate(), static_cast<unsigned long long>(a.top5()),
               unreadable ? (", " + std::to_string(unreadable) + " unreadable not counted").c_str() : "");
   size_t width = 5;
-  for (int c = 0; c < a.classes(); ++c) width = std::max(width, classifier.label(c).size());
+  for (int c = 0; c < a.classes(); ++c) width = std::max(width, classifier.printable_label(c).size());
   std::printf("  %-*s  %-22s %s\n", static_cast<int>(width), "class", "top-1", "most often mistaken for");
   for (int c = 0; c < a.classes(); ++c) {
     if (a.count(c) == 0) continue;
@@ -107,8 +110,8 @@ void PrintAccuracyText(const resq::Accuracy& a, const resq::Classifier& classifi
     std::snprintf(top1, sizeof(top1), "%.1f%% (%llu/%llu)", Percent(a.correct(c), a.count(c)),
                   static_cast<unsigned long long>(a.correct(c)), static_cast<unsigned long long>(a.count(c)));
     const int other = a.most_confused_with(c);
-    std::printf("  %-*s  %-22s %s", static_cast<int>(width), classifier.label(c).c_str(), top1,
-                other < 0 ? "-" : classifier.label(other).c_str());
+    std::printf("  %-*s  %-22s %s", static_cast<int>(width), classifier.printable_label(c).c_str(), top1,
+                other < 0 ? "-" : classifier.printable_label(other).c_str());
     if (other >= 0) std::printf(" (%llu)", static_cast<unsigned long long>(a.confusion(c, other)));
     std::printf("\n");
   }
@@ -154,20 +157,29 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("--labels", options.labels, "class names, one per line (default: the model's own)");
   app.add_option("--top", options.top, "how many classes to print per image")->check(CLI::Range(1, 1000000));
-  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
+  resq::AddThreadsOption(app, &options.threads);
+  resq::AddMemoryBudgetOption(app, &options.runtime);
   app.add_flag("--json", options.json, "one JSON object per image, for scripts");
   app.add_option(
          "--max-pixels", options.max_pixels,
          "refuse pictures of more pixels (16-bit: twice); default: 256 x the model input's, at least 50 million")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 40));
-  CLI11_PARSE(app, argc, argv);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
 
   resq::Classifier classifier;
-  resq::Status status = classifier.Open(options.model, options.threads);
+  resq::Status status =
+      classifier.Open(options.model, resq::CapThreads("resq-classify", options.threads), options.runtime);
   if (status.ok() && !options.labels.empty()) status = classifier.UseLabelsFile(options.labels);
   if (!status.ok()) {
     std::fprintf(stderr, "resq-classify: %s\n", status.message().c_str());
     return 1;
+  }
+  if (app.count("--top") > 0 && options.top > classifier.class_count()) {  // asked for: said, not silently lowered
+    std::fprintf(stderr, "resq-classify: --top %d is more than the model's %d classes: printing %d\n", options.top,
+                 classifier.class_count(), classifier.class_count());
+  }
+  if (!classifier.has_normalization()) {
+    std::fprintf(stderr, "resq-classify: the model records no mean/std: pictures go in as pixel / 255\n");
   }
   std::vector<std::string> labels;
   for (int c = 0; c < classifier.class_count(); ++c) labels.push_back(classifier.label(c));

@@ -287,3 +287,34 @@ TEST_CASE("frame sizes follow the V4L2 conventions") {
 
 }  // namespace
 }  // namespace resq::test
+
+namespace resq::test {
+namespace {
+
+TEST_CASE("frames and converter tables are bounded before anything is allocated") {
+  CHECK(CheckFrameSize(4096, 4096).ok());
+  CHECK(CheckFrameSize(640, 480).ok());
+  CHECK(CheckFrameSize(99999999999, 1).message() == "frame size 99999999999x1 is outside 1x1..16384x16384");
+  CHECK(CheckFrameSize(16384, 16384).message() ==
+        "frame size 16384x16384 is 268435456 pixels, more than the 16777216 (4096x4096) a frame may have");
+
+  FrameConverter converter;
+  FrameGeometry frame;
+  frame.format = PixelFormat::kRgb24;
+  frame.width = 16384, frame.height = 16384;
+  InputSpec spec;
+  spec.height = spec.width = 28, spec.channels = 3;
+  CHECK(converter.Create(frame, spec).message().find("is 268435456 pixels") != std::string::npos);
+
+  // The model input of 1x1048576 pixels: its tables for a 640x480 frame would take gigabytes.
+  frame.width = 640, frame.height = 480;
+  spec.height = 1, spec.width = 1048576;
+  const std::string message = converter.Create(frame, spec).message();
+  CHECK(message.find("converting 640x480 frames to the model's 1x1048576x3 input needs up to ") == 0);
+  CHECK(message.find("more than 256 MiB") != std::string::npos);
+  spec.height = spec.width = 224;
+  CHECK(converter.Create(frame, spec).ok());
+}
+
+}  // namespace
+}  // namespace resq::test

@@ -34,6 +34,13 @@ expect_error "truncated" "is truncated" "$work/truncated.onnx" -o "$work/out/m.r
 expect_error "bad input size" "--input-size '28by28' is not HxW" "$model" -o "$work/out/m.resq" --input-size 28by28
 expect_error "int8 without calibration" "needs calibration inputs" "$model" -o "$work/out/m.resq"
 expect_error "wrong mean" "--mean has 2 values" "$model" -o "$work/out/m.resq" --dtype float32 --mean 0.1,0.2
+expect_error "mean in 0..255 units" "--mean value 123.7 is outside [0, 1]: resq's mean and std are on pixel / 255" \
+  "$model" -o "$work/out/m.resq" --dtype float32 --mean 123.7
+expect_error "std of zero" "--std value 0 is outside [1e-06, 1]" "$model" -o "$work/out/m.resq" --dtype float32 --std 0
+expect_error "std of NaN" "--std value nan is outside" "$model" -o "$work/out/m.resq" --dtype float32 --std nan
+printf 'ok\nbad \xc3\x28 byte\n' >"$work/bad_utf8_labels.txt"
+expect_error "labels not UTF-8" "labels file '$work/bad_utf8_labels.txt': line 2 is not valid UTF-8" \
+  "$model" -o "$work/out/m.resq" --dtype float32 --labels "$work/bad_utf8_labels.txt"
 
 expect_error "no output" "--output is required (or --inspect)" "$model" --dtype float32
 

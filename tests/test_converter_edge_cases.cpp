@@ -291,6 +291,18 @@ TEST_CASE("weights that overflow float while folding are an error, never an Inf 
   }
 }
 
+TEST_CASE("a float32 conversion whose weights overflow float on a probe run is refused, as int8 is") {
+  // Every weight 3e38: each finite, and the folded BatchNorm keeps them finite, but one 3x3x3 sum is Inf.
+  Scratch s("probe_overflow");
+  ClassifierNet net(3);
+  net.batchnorm = false;
+  for (float& w : net.conv_w) w = 3e38f;
+  s.Save(net.Onnx());
+  CheckFailsWith(s,
+                 "the float model overflows float: node '/conv1/Conv' (Conv2D) computes Inf on a white picture "
+                 "(weights too large for float32)");
+}
+
 // ---- BatchNormalization variance. ----
 
 TEST_CASE("BatchNorm with zero variance folds through epsilon: float matches the unfolded net, int8 is finite") {

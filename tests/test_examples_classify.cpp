@@ -118,6 +118,34 @@ TEST_CASE("a labels file that does not fit the model is refused with a clear mes
   CHECK(classifier.label(1) == "1");  // unchanged by the failures
 }
 
+TEST_CASE("labels are printed with control characters escaped, and read as UTF-8") {
+  CHECK(PrintableText("plain caf\xc3\xa9 \xe2\x82\xac") == "plain caf\xc3\xa9 \xe2\x82\xac");
+  CHECK(PrintableText("\x1b[31mred\x1b[0m") == "\\x1b[31mred\\x1b[0m");
+  CHECK(PrintableText(std::string("nul\0tab\tdel\x7f", 12)) == "nul\\x00tab\\x09del\\x7f");
+  CHECK(PrintableText("c1 csi \xc2\x9b"
+                      "2J") == "c1 csi \\u009b2J");
+
+  ModelMetadata metadata;
+  metadata.labels = {
+      "\x1b]0;title\x07"
+      "cat",
+      "dog", "bird", "fish"};
+  TempModel model(ChannelMeanModel(4, 4, 3, kWeights, kBias, false, metadata));
+  Classifier classifier;
+  Open(&classifier, model.path());
+  CHECK(classifier.label(0) ==
+        "\x1b]0;title\x07"
+        "cat");  // as the model has it (JSON escapes by its own rules)
+  CHECK(classifier.printable_label(0) == "\\x1b]0;title\\x07cat");
+
+  TempFile labels(".txt");
+  const std::string text = "a\nb\nnot \xff utf-8\nd\n";
+  labels.Write(text.data(), text.size());
+  CHECK(classifier.UseLabelsFile(labels.path()).message() ==
+        "labels file '" + labels.path() + "': line 3 is not valid UTF-8");
+  CHECK(classifier.UseLabelsFile("/dev/zero").message() == "labels file '/dev/zero' holds more than the 16 MiB limit");
+}
+
 TEST_CASE("models that are no classifiers, or no models, are clear errors") {
   ModelMetadata metadata;
   metadata.labels = {"only one"};

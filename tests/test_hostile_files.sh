@@ -104,7 +104,7 @@ refused "convert: FIFO as ONNX model" "ONNX model '$in/fifo' is a FIFO or pipe, 
 refused "convert: /dev/zero as ONNX model" "ONNX model '/dev/zero' is a character device" \
   "$convert" /dev/zero -o "$out/m.resq" --dtype float32 "${stats[@]}"
 # Labels may come from a pipe, read up to 16 MiB: a FIFO with no writer reads as empty, /dev/zero hits the cap.
-refused "convert: FIFO as --labels" "'$in/fifo' has 0 labels, the model has 10 outputs" \
+refused "convert: FIFO as --labels" "labels file '$in/fifo' is empty" \
   "$convert" "$onnx" -o "$out/m.resq" --dtype float32 --labels "$in/fifo" "${stats[@]}"
 refused "convert: /dev/zero as --labels" "labels file '/dev/zero' holds more than the 16 MiB limit" \
   "$convert" "$onnx" -o "$out/m.resq" --dtype float32 --labels /dev/zero "${stats[@]}"

@@ -229,3 +229,95 @@ TEST_CASE("an Im2Col with a broken window, shape or quantization") {
 
 }  // namespace
 }  // namespace resq::test
+
+namespace resq::test {
+namespace {
+
+// The first node of `op` in a model being edited.
+schema::NodeT& FirstNode(ModelT& model, schema::Op op) {
+  for (auto& node : model.nodes) {
+    if (node->op.type == op) return *node;
+  }
+  FAIL("no node of op " << schema::EnumNameOp(op));
+  throw 0;
+}
+
+schema::QuantizationT& OutputQuantization(ModelT& model, schema::Op op) {
+  return *model.tensors[FirstNode(model, op).outputs[0]]->quantization;
+}
+
+TEST_CASE("int8 scale ratios outside [2^-32, 2^32], where every output is the zero point or saturates") {
+  // An output scale of 1e38 (the issue's): input_scale * filter_scale / 1e38 is about 1e-42.
+  const std::string fc =
+      LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::FullyConnected).scale = {1e38f}; });
+  CHECK(Contains(fc, "(FullyConnected): input_scale * filter_scale / output_scale = "));
+  CHECK(Contains(fc, " is below 2^-32: every output would round to the zero point"));
+  const std::string conv =
+      LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::Conv2D).scale = {1e-30f}; });
+  CHECK(Contains(conv, "(Conv2D): input_scale * filter_scale / output_scale = "));
+  CHECK(Contains(conv, " is above 2^32: every output but the zero point would saturate"));
+  const std::string add = LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::Add).scale = {1e-30f}; });
+  CHECK(Contains(add, "(Add): first input_scale / output_scale = "));
+  CHECK(Contains(add, " is above 2^32"));
+  const std::string gap =
+      LoadEdited(true, [](ModelT& m) { OutputQuantization(m, schema::Op::GlobalAveragePool).scale = {1e38f}; });
+  CHECK(Contains(gap, "(GlobalAveragePool): input_scale / output_scale = "));
+  CHECK(Contains(gap, " is below 2^-32"));
+}
+
+TEST_CASE("a Dequantize whose scale makes int8 values Inf") {
+  // The classifier's output at a scale of 1e37, its filter scales raised with it to keep its ratio sane.
+  const std::string error = LoadEdited(true, [](ModelT& m) {
+    schema::NodeT& fc = FirstNode(m, schema::Op::FullyConnected);
+    for (float& scale : m.tensors[fc.inputs[1]]->quantization->scale) scale *= 1e37f;
+    m.tensors[fc.outputs[0]]->quantization->scale = {1e37f};
+  });
+  CHECK(
+      Contains(error, "(Dequantize): input scale 1e+37 times 255 overflows float: its values would dequantize to Inf"));
+}
+
+}  // namespace
+}  // namespace resq::test
+
+namespace resq::test {
+namespace {
+
+// The float residual net (3 input channels) with preprocessing metadata as given.
+std::string LoadWithMetadata(std::vector<float> mean, std::vector<float> std, std::vector<std::string> labels = {}) {
+  return LoadEdited(false, [&](ModelT& m) {
+    m.metadata = std::make_unique<schema::MetadataT>();
+    m.metadata->preprocess = std::make_unique<schema::PreprocessT>();
+    m.metadata->preprocess->mean = mean;
+    m.metadata->preprocess->std = std;
+    m.metadata->labels = labels;
+  });
+}
+
+TEST_CASE("preprocessing metadata: one mean and std per input channel, in range") {
+  CHECK(LoadWithMetadata({0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}) == "");
+  CHECK(LoadWithMetadata({}, {}) == "");  // none recorded: the picture tools say which defaults they use
+  CHECK(LoadWithMetadata({0.5f, 0.5f}, {0.2f, 0.2f, 0.2f}) ==
+        "model metadata: 2 mean values for an input of 3 channels");
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 0.5f}, {0.2f}) == "model metadata: 1 std values for an input of 3 channels");
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 0.5f}, {0.2f, inf, 0.2f}) ==
+        "model metadata: std inf of channel 1 is outside [1e-06, 1] (on pixel / 255)");
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 0.5f}, {1e-45f, 0.2f, 0.2f}) ==
+        "model metadata: std 1.4013e-45 of channel 0 is outside [1e-06, 1] (on pixel / 255)");
+  CHECK(LoadWithMetadata({0.5f, 0.5f, 1e38f}, {0.2f, 0.2f, 0.2f}) ==
+        "model metadata: mean 1e+38 of channel 2 is outside [0, 1] (on pixel / 255)");
+  CHECK(LoadWithMetadata({nan, 0.5f, 0.5f}, {0.2f, 0.2f, 0.2f}) ==
+        "model metadata: mean nan of channel 0 is outside [0, 1] (on pixel / 255)");
+}
+
+TEST_CASE("labels must be valid UTF-8") {
+  CHECK(LoadWithMetadata({}, {}, {"caf\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x90\x88"}) == "");
+  CHECK(LoadWithMetadata({}, {}, {"ok", "bad \xc3\x28"}) == "model metadata: label 1 is not valid UTF-8");
+  CHECK(LoadWithMetadata({}, {}, {"\xc0\xaf"}) == "model metadata: label 0 is not valid UTF-8");      // overlong '/'
+  CHECK(LoadWithMetadata({}, {}, {"\xed\xa0\x80"}) == "model metadata: label 0 is not valid UTF-8");  // surrogate
+  CHECK(LoadWithMetadata({}, {}, {"\xf4\x90\x80\x80"}) == "model metadata: label 0 is not valid UTF-8");  // > U+10FFFF
+  CHECK(LoadWithMetadata({}, {}, {"cut \xe2\x82"}) == "model metadata: label 0 is not valid UTF-8");
+}
+
+}  // namespace
+}  // namespace resq::test

@@ -1,6 +1,7 @@
 #include "memory_pages.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,6 +9,18 @@
 namespace resq {
 
 size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+uint64_t UsableMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  uint64_t bytes = pages > 0 ? static_cast<uint64_t>(pages) * PageSize() : UINT64_MAX;
+  for (const int resource : {RLIMIT_AS, RLIMIT_DATA}) {
+    rlimit limit{};
+    if (getrlimit(resource, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+      bytes = std::min<uint64_t>(bytes, limit.rlim_cur);
+    }
+  }
+  return bytes;
+}
 
 size_t RoundUpToPages(size_t bytes) { return (bytes + PageSize() - 1) / PageSize() * PageSize(); }
 

@@ -8,6 +8,8 @@
 namespace resq {
 
 size_t PageSize();
+// Physical memory, lowered to the process's RLIMIT_AS and RLIMIT_DATA soft limits when they are set.
+uint64_t UsableMemory();
 size_t RoundUpToPages(size_t bytes);
 
 // Drops the pages of [begin, end) that lie in the private file mapping [mapping, mapping + mapping_bytes).

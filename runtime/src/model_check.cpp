@@ -89,6 +89,7 @@ Status CheckModel(const void* data, size_t size, const schema::Model** model_out
   for (size_t n = 0; n < model->nodes()->size(); ++n) {
     RESQ_RETURN_IF_ERROR(check::CheckOpRules(*model, n));
   }
+  RESQ_RETURN_IF_ERROR(check::CheckMetadata(*model));
   RESQ_RETURN_IF_ERROR(check::CheckMemoryPlan(*model, node_tensors));
   *model_out = model;
   return Status::Ok();

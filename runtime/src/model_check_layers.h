@@ -2,7 +2,8 @@
 //   model_check_tensors.cpp      each tensor on its own: shape, type, quantization, data or arena place;
 //   model_check_dataflow.cpp     every tensor produced once, before it is read;
 //   model_check_ops.cpp          each op's shape, type and parameter rules;
-//   model_check_memory_plan.cpp  no two live activations share a byte (bar an in-place Add).
+//   model_check_metadata.cpp     preprocessing mean/std in range, labels valid UTF-8;
+//   model_check_memory_plan.cpp  no two live activations share a byte (bar an in-place Add), in O(n log n).
 // And the small readers they share. Internal to the verifier.
 #pragma once
 
@@ -54,6 +55,10 @@ Status CheckTensor(const schema::Model& model, uint32_t index);
 // Fills node_tensors with each node's inputs and output, for the memory plan check.
 Status CheckDataflow(const schema::Model& model, std::vector<NodeTensors>* node_tensors);
 Status CheckOpRules(const schema::Model& model, size_t node_index);
-Status CheckMemoryPlan(const schema::Model& model, const std::vector<NodeTensors>& node_tensors);
+Status CheckMetadata(const schema::Model& model);
+// overlap_tests, if given, receives how many pairs of byte ranges were compared: O(tensors), for the test
+// that holds the check to a sweep rather than all pairs.
+Status CheckMemoryPlan(const schema::Model& model, const std::vector<NodeTensors>& node_tensors,
+                       size_t* overlap_tests = nullptr);
 
 }  // namespace resq::check

@@ -83,6 +83,29 @@ class NodeChecker {
     return checked.ok() ? checked : Fail("%s", checked.message().c_str());
   }
 
+  static double ScaleOf(const schema::Tensor& t) { return t.quantization()->scale()->Get(0); }
+
+  // One requantization ratio of an int8 op against [kMinRequantizationRatio, kMaxRequantizationRatio].
+  Status CheckRatio(double ratio, const char* formula) {
+    if (ratio < kMinRequantizationRatio) {
+      return Fail("%s = %g is below 2^-32: every output would round to the zero point", formula, ratio);
+    }
+    if (ratio > kMaxRequantizationRatio) {
+      return Fail("%s = %g is above 2^32: every output but the zero point would saturate", formula, ratio);
+    }
+    return Status::Ok();
+  }
+
+  // Conv2D and FullyConnected: input_scale * filter_scale / output_scale, per output channel.
+  Status CheckChannelRatios(const schema::Tensor& x, const schema::Tensor& filter) {
+    if (x.type() != ElementType::I8) return Status::Ok();
+    for (float filter_scale : *filter.quantization()->scale()) {
+      RESQ_RETURN_IF_ERROR(
+          CheckRatio(ScaleOf(x) * filter_scale / ScaleOf(Out()), "input_scale * filter_scale / output_scale"));
+    }
+    return Status::Ok();
+  }
+
   // Weights and bias of Conv2D and FullyConnected: constants whose types follow the input's.
   Status CheckWeights(const schema::Tensor& x, const schema::Tensor& filter, const schema::Tensor& bias) {
     if (!IsConstant(filter) || !IsConstant(bias)) return Fail("weights and bias must be constant tensors");
@@ -110,7 +133,8 @@ class NodeChecker {
     RESQ_RETURN_IF_ERROR(ExpectShape(bias, "bias", {out_channels}));
     RESQ_RETURN_IF_ERROR(CheckActivation(conv.activation(), conv.clamp_min(), conv.clamp_max()));
     RESQ_RETURN_IF_ERROR(CheckWeights(x, filter, bias));
-    return ExpectShape(Out(), "output", {1, out_h, out_w, out_channels});
+    RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, out_h, out_w, out_channels}));
+    return CheckChannelRatios(x, filter);
   }
 
   // A fused activation: a known kind; a Clamp's bounds are numbers, in order (ReLU6: 0 <= 6).
@@ -140,7 +164,9 @@ class NodeChecker {
     }
     const schema::Add& add = *node_.op_as_Add();
     RESQ_RETURN_IF_ERROR(CheckActivation(add.activation(), add.clamp_min(), add.clamp_max()));
-    return Status::Ok();
+    if (a.type() != ElementType::I8) return Status::Ok();
+    RESQ_RETURN_IF_ERROR(CheckRatio(ScaleOf(a) / ScaleOf(Out()), "first input_scale / output_scale"));
+    return CheckRatio(ScaleOf(b) / ScaleOf(Out()), "second input_scale / output_scale");
   }
 
   Status CheckMaxPool(const schema::MaxPool2D& pool) {
@@ -173,7 +199,9 @@ class NodeChecker {
     const schema::Tensor& x = In(0);
     RESQ_RETURN_IF_ERROR(ExpectImage(x));
     RESQ_RETURN_IF_ERROR(ExpectType(Out(), "output", x.type()));
-    return ExpectShape(Out(), "output", {1, Dim(x, 3)});
+    RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, Dim(x, 3)}));
+    return x.type() == ElementType::I8 ? CheckRatio(ScaleOf(x) / ScaleOf(Out()), "input_scale / output_scale")
+                                       : Status::Ok();
   }
 
   Status CheckFullyConnected() {
@@ -187,13 +215,18 @@ class NodeChecker {
     const schema::FullyConnected& fc = *node_.op_as_FullyConnected();
     RESQ_RETURN_IF_ERROR(CheckActivation(fc.activation(), fc.clamp_min(), fc.clamp_max()));
     RESQ_RETURN_IF_ERROR(CheckWeights(x, weights, bias));
-    return ExpectShape(Out(), "output", {1, out_channels});
+    RESQ_RETURN_IF_ERROR(ExpectShape(Out(), "output", {1, out_channels}));
+    return CheckChannelRatios(x, weights);
   }
 
   Status CheckConvert(ElementType from, ElementType to) {
     RESQ_RETURN_IF_ERROR(Arity(1));
     RESQ_RETURN_IF_ERROR(ExpectType(In(0), "input", from));
     RESQ_RETURN_IF_ERROR(ExpectType(Out(), "output", to));
+    // Dequantize: scale * (q - zero_point), |q - zero_point| <= 255, must stay a finite float.
+    if (from == ElementType::I8 && !std::isfinite(static_cast<float>(ScaleOf(In(0)) * 255.0))) {
+      return Fail("input scale %g times 255 overflows float: its values would dequantize to Inf", ScaleOf(In(0)));
+    }
     return SameShape();
   }
 

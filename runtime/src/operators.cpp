@@ -35,7 +35,7 @@ const float* FilterScales(const schema::Tensor& filter) {
   return filter.type() == ElementType::I8 ? filter.quantization()->scale()->data() : nullptr;
 }
 
-Status CreateConv2D(const OperatorArgs& a, backend::Step* step) {
+backend::Conv2DDesc Conv2DDescOf(const OperatorArgs& a) {
   const schema::Conv2D& conv = *a.node->op_as_Conv2D();
   const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1];
   backend::Conv2DDesc d;
@@ -52,10 +52,10 @@ Status CreateConv2D(const OperatorArgs& a, backend::Step* step) {
   d.input = QuantizationOf(x);
   d.output = QuantizationOf(*a.output);
   d.clamp = ClampOf(conv.activation(), conv.clamp_min(), conv.clamp_max());
-  return backend::CreateConv2D(d, a.input_data[0], a.output_data, a.pool, step);
+  return d;
 }
 
-Status CreateFullyConnected(const OperatorArgs& a, backend::Step* step) {
+backend::FullyConnectedDesc FullyConnectedDescOf(const OperatorArgs& a) {
   const schema::Tensor &x = *a.inputs[0], &filter = *a.inputs[1];
   backend::FullyConnectedDesc d;
   d.type = TypeOf(x);
@@ -68,10 +68,10 @@ Status CreateFullyConnected(const OperatorArgs& a, backend::Step* step) {
   d.output = QuantizationOf(*a.output);
   const schema::FullyConnected& fc = *a.node->op_as_FullyConnected();
   d.clamp = ClampOf(fc.activation(), fc.clamp_min(), fc.clamp_max());
-  return backend::CreateFullyConnected(d, a.input_data[0], a.output_data, a.pool, step);
+  return d;
 }
 
-Status CreateAdd(const OperatorArgs& a, backend::Step* step) {
+backend::AddDesc AddDescOf(const OperatorArgs& a) {
   backend::AddDesc d;
   d.type = TypeOf(*a.output);
   d.rank = a.output->shape()->size();
@@ -81,10 +81,10 @@ Status CreateAdd(const OperatorArgs& a, backend::Step* step) {
   d.output = QuantizationOf(*a.output);
   const schema::Add& add = *a.node->op_as_Add();
   d.clamp = ClampOf(add.activation(), add.clamp_min(), add.clamp_max());
-  return backend::CreateAdd(d, a.input_data[0], a.input_data[1], a.output_data, a.pool, step);
+  return d;
 }
 
-Status CreateMaxPool(const OperatorArgs& a, backend::Step* step) {
+backend::MaxPoolDesc MaxPoolDescOf(const OperatorArgs& a) {
   const schema::MaxPool2D& p = *a.node->op_as_MaxPool2D();
   const schema::Tensor& x = *a.inputs[0];
   backend::MaxPoolDesc d;
@@ -93,10 +93,10 @@ Status CreateMaxPool(const OperatorArgs& a, backend::Step* step) {
   d.input_h = x.shape()->Get(1);
   d.input_w = x.shape()->Get(2);
   d.channels = x.shape()->Get(3);
-  return backend::CreateMaxPool(d, a.input_data[0], a.output_data, a.pool, step);
+  return d;
 }
 
-Status CreateGlobalAveragePool(const OperatorArgs& a, backend::Step* step) {
+backend::GlobalAveragePoolDesc GlobalAveragePoolDescOf(const OperatorArgs& a) {
   const schema::Tensor& x = *a.inputs[0];
   backend::GlobalAveragePoolDesc d;
   d.type = TypeOf(x);
@@ -104,24 +104,29 @@ Status CreateGlobalAveragePool(const OperatorArgs& a, backend::Step* step) {
   d.channels = x.shape()->Get(3);
   d.input = QuantizationOf(x);
   d.output = QuantizationOf(*a.output);
-  return backend::CreateGlobalAveragePool(d, a.input_data[0], a.output_data, a.pool, step);
+  return d;
 }
 
 // Quantize and Dequantize treat the tensor as rows of its innermost dimension.
-Status CreateConvert(const OperatorArgs& a, bool quantize, backend::Step* step) {
+backend::ConvertDesc ConvertDescOf(const OperatorArgs& a, bool quantize) {
   const auto* shape = a.output->shape();
   backend::ConvertDesc d;
   d.quantize = quantize;
   d.channels = shape->Get(shape->size() - 1);
   d.rows = ElementCount(*a.output) / d.channels;
   d.int8 = QuantizationOf(quantize ? *a.output : *a.inputs[0]);
-  return backend::CreateConvert(d, a.input_data[0], a.output_data, a.pool, step);
+  return d;
 }
 
-Status CreateSoftmax(const OperatorArgs& a, backend::Step* step) {
+backend::SoftmaxDesc SoftmaxDescOf(const OperatorArgs& a) {
   backend::SoftmaxDesc d;
   d.classes = a.output->shape()->Get(1);
-  return backend::CreateSoftmax(d, a.input_data[0], a.output_data, a.pool, step);
+  return d;
+}
+
+// Output height x width of a window op's NHWC output.
+size_t OutputPixels(const OperatorArgs& a) {
+  return static_cast<size_t>(a.output->shape()->Get(1)) * a.output->shape()->Get(2);
 }
 
 }  // namespace
@@ -139,20 +144,44 @@ backend::Window2D BackendWindow(const schema::Window2D& w) {
 Status CreateOperator(const OperatorArgs& args, backend::Step* step) {
   *step = backend::Step();
   Status status = Status::Error("no backend operator for this op");
+  const void* x = args.input_data[0];
+  void* y = args.output_data;
   switch (args.node->op_type()) {
-    case schema::Op::Conv2D: status = CreateConv2D(args, step); break;
-    case schema::Op::Add: status = CreateAdd(args, step); break;
-    case schema::Op::MaxPool2D: status = CreateMaxPool(args, step); break;
-    case schema::Op::GlobalAveragePool: status = CreateGlobalAveragePool(args, step); break;
-    case schema::Op::FullyConnected: status = CreateFullyConnected(args, step); break;
-    case schema::Op::Quantize: status = CreateConvert(args, true, step); break;
-    case schema::Op::Dequantize: status = CreateConvert(args, false, step); break;
-    case schema::Op::Softmax: status = CreateSoftmax(args, step); break;
+    case schema::Op::Conv2D: status = backend::CreateConv2D(Conv2DDescOf(args), x, y, args.pool, step); break;
+    case schema::Op::Add:
+      status = backend::CreateAdd(AddDescOf(args), x, args.input_data[1], y, args.pool, step);
+      break;
+    case schema::Op::MaxPool2D: status = backend::CreateMaxPool(MaxPoolDescOf(args), x, y, args.pool, step); break;
+    case schema::Op::GlobalAveragePool:
+      status = backend::CreateGlobalAveragePool(GlobalAveragePoolDescOf(args), x, y, args.pool, step);
+      break;
+    case schema::Op::FullyConnected:
+      status = backend::CreateFullyConnected(FullyConnectedDescOf(args), x, y, args.pool, step);
+      break;
+    case schema::Op::Quantize: status = backend::CreateConvert(ConvertDescOf(args, true), x, y, args.pool, step); break;
+    case schema::Op::Dequantize:
+      status = backend::CreateConvert(ConvertDescOf(args, false), x, y, args.pool, step);
+      break;
+    case schema::Op::Softmax: status = backend::CreateSoftmax(SoftmaxDescOf(args), x, y, args.pool, step); break;
     default: break;
   }
   if (status.ok()) return status;
   const char* name = args.node->name() ? args.node->name()->c_str() : "?";
   return Status::Error("node '%s' (%s): %s", name, schema::EnumNameOp(args.node->op_type()), status.message().c_str());
+}
+
+backend::BytesBound BoundOperator(const OperatorArgs& args) {
+  switch (args.node->op_type()) {
+    case schema::Op::Conv2D: return backend::BoundConv2D(Conv2DDescOf(args), OutputPixels(args));
+    case schema::Op::Add: return backend::BoundAdd(AddDescOf(args));
+    case schema::Op::MaxPool2D: return backend::BoundMaxPool(MaxPoolDescOf(args), OutputPixels(args));
+    case schema::Op::GlobalAveragePool: return backend::BoundGlobalAveragePool(GlobalAveragePoolDescOf(args));
+    case schema::Op::FullyConnected: return backend::BoundFullyConnected(FullyConnectedDescOf(args));
+    case schema::Op::Quantize: return backend::BoundConvert(ConvertDescOf(args, true));
+    case schema::Op::Dequantize: return backend::BoundConvert(ConvertDescOf(args, false));
+    case schema::Op::Softmax: return backend::BoundSoftmax(SoftmaxDescOf(args));
+    default: return {};  // Im2Col: the runtime's own step, nothing from XNNPACK
+  }
 }
 
 }  // namespace resq

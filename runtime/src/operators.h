@@ -27,4 +27,8 @@ backend::Window2D BackendWindow(const schema::Window2D& window);
 // the node. The step still needs backend::Setup with the shared workspace before it runs.
 Status CreateOperator(const OperatorArgs& args, backend::Step* step);
 
+// An upper bound on what CreateOperator will allocate for the node, and on its workspace, from shapes alone:
+// args needs node, inputs and output; its data pointers may be null. Im2Col, the runtime's own step, needs nothing.
+backend::BytesBound BoundOperator(const OperatorArgs& args);
+
 }  // namespace resq

@@ -25,6 +25,34 @@ size_t ActivationBytes(const schema::Model& model) {
   return AlignUp(static_cast<size_t>(model.arena_bytes()) + backend::ExtraBytes(), kArenaAlignment);
 }
 
+// An upper bound on the arena Prepare will take, from shapes alone: the planned activations (in 64 bits: a
+// verified plan may exceed a 32-bit size_t) plus, per step, the most XNNPACK may allocate, and the largest
+// workspace any step may ask for.
+struct ArenaBound {
+  uint64_t activations = 0, xnnpack = 0;
+  uint64_t total() const { return activations + xnnpack; }
+};
+ArenaBound BoundArena(const schema::Model& model) {
+  ArenaBound bound;
+  bound.activations =
+      (model.arena_bytes() + backend::ExtraBytes() + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+  uint64_t workspace = 0;
+  for (const schema::Node* node : *model.nodes()) {
+    OperatorArgs args;
+    args.node = node;
+    for (uint32_t t : *node->inputs()) {
+      args.inputs.push_back(model.tensors()->Get(t));
+      args.input_data.push_back(nullptr);
+    }
+    args.output = model.tensors()->Get(node->outputs()->Get(0));
+    const backend::BytesBound step = BoundOperator(args);
+    bound.xnnpack += step.allocated;
+    workspace = std::max<uint64_t>(workspace, step.workspace);
+  }
+  bound.xnnpack += workspace + 2 * kArenaAlignment;  // its block header and alignment
+  return bound;
+}
+
 TensorView ViewOf(const schema::Tensor& tensor) {
   TensorView view;
   view.name = tensor.name() ? tensor.name()->c_str() : "";
@@ -144,10 +172,28 @@ Runtime::Runtime() = default;
 
 Runtime::~Runtime() { Unprepare(); }
 
-Status Runtime::Load(const void* model_data, size_t model_bytes) {
+size_t DefaultMemoryBudget() { return static_cast<size_t>(std::min<uint64_t>(UsableMemory() / 4 * 3, SIZE_MAX)); }
+
+Status Runtime::Load(const void* model_data, size_t model_bytes, const RuntimeOptions& options) {
   if (model_data_) return Status::Error("Load called twice: use one Runtime per model");
   const schema::Model* model = nullptr;
   RESQ_RETURN_IF_ERROR(CheckModel(model_data, model_bytes, &model));
+  // Before anything is allocated for the model: what it may take, against what the program may give.
+  const ArenaBound bound = BoundArena(*model);
+  const bool default_budget = options.memory_budget_bytes == 0;
+  const size_t budget = default_budget ? DefaultMemoryBudget() : options.memory_budget_bytes;
+  if (bound.total() > budget) {
+    const double mib = 1024.0 * 1024.0;
+    return Status::Error(
+        "model needs up to %llu bytes (%.1f MiB) of arena: %llu of activations and at most %llu for XNNPACK; "
+        "over the memory budget of %zu bytes (%.1f MiB%s): raise it with --memory-budget "
+        "(RuntimeOptions::memory_budget_bytes)",
+        static_cast<unsigned long long>(bound.total()), static_cast<double>(bound.total()) / mib,
+        static_cast<unsigned long long>(bound.activations), static_cast<unsigned long long>(bound.xnnpack), budget,
+        static_cast<double>(budget) / mib,
+        default_budget ? ", the default: 3/4 of memory or of the process's limits" : "");
+  }
+  arena_bound_bytes_ = bound.total();
   model_data_ = static_cast<const uint8_t*>(model_data);
   model_bytes_ = model_bytes;
   for (const schema::Tensor* tensor : *model->tensors()) {
@@ -178,8 +224,8 @@ void Runtime::ViewNodes() {
   for (uint32_t t : *model.outputs()) outputs_.push_back(tensors_[t]);
 }
 
-Status Runtime::Load(const ModelFile& file) {
-  RESQ_RETURN_IF_ERROR(Load(file.data(), file.size()));
+Status Runtime::Load(const ModelFile& file, const RuntimeOptions& options) {
+  RESQ_RETURN_IF_ERROR(Load(file.data(), file.size(), options));
   release_weight_pages_ = true;
   return Status::Ok();
 }

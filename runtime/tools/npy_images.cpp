@@ -1,5 +1,7 @@
 #include "npy_images.h"
 
+#include <cmath>
+
 namespace resq {
 
 Status CheckNchwPictures(const std::string& path, const TensorView& input, NpyArray* array) {
@@ -12,6 +14,14 @@ Status CheckNchwPictures(const std::string& path, const TensorView& input, NpyAr
     for (size_t d : shape) have += (have.empty() ? "" : "x") + std::to_string(d);
     return Status::Error("'%s' has shape %s, model expects Nx%zux%zux%zu (NCHW)", path.c_str(), have.c_str(), channels,
                          height, width);
+  }
+  // NaN or Inf would pass through every op and come out as scores that look like results.
+  const size_t image = channels * height * width;
+  for (size_t i = 0; i < array->values.size(); ++i) {
+    if (!std::isfinite(array->values[i])) {
+      return Status::Error("'%s' holds %g at index %zu (input %zu): inputs must be finite", path.c_str(),
+                           array->values[i], i, i / image);
+    }
   }
   return Status::Ok();
 }

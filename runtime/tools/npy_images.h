@@ -11,8 +11,8 @@
 
 namespace resq {
 
-// Checks that `array` (read from `path`) holds pictures of `input`'s size and adds the batch axis to a
-// C x H x W array. `input` is the model's NHWC input; the error names both shapes.
+// Checks that `array` (read from `path`) holds pictures of `input`'s size, all finite, and adds the batch axis
+// to a C x H x W array. `input` is the model's NHWC input; the error names both shapes.
 Status CheckNchwPictures(const std::string& path, const TensorView& input, NpyArray* array);
 
 // Pictures in `array` after CheckNchwPictures.

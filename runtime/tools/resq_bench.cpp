@@ -1,5 +1,5 @@
-// resq-bench MODEL.resq [--threads N] [--runs N] [--warmup N] [--profile] [--json] [--static-arena]
-//                       [--input PICTURE|X.npy]
+// resq-bench MODEL.resq [--threads N] [--memory-budget BYTES] [--runs N] [--warmup N] [--profile] [--json]
+//                       [--static-arena] [--input PICTURE|X.npy]
 // Latency after warm-up, load/prepare times, memory, heap allocations during the timed runs (must be
 // 0), and with --profile a per-op table. Figures only: no pass/fail thresholds live here.
 #include <CLI/CLI.hpp>
@@ -20,6 +20,7 @@
 #include "preprocess.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
+#include "tool_limits.h"
 
 namespace {
 
@@ -62,6 +63,7 @@ struct Options {
   std::string model, input;
   int threads = 1, runs = 50, warmup = 5;
   bool profile = false, json = false, static_arena = false;
+  resq::RuntimeOptions runtime;
 };
 
 struct Figures {
@@ -118,7 +120,7 @@ resq::Status Measure(const Options& options, Figures* f) {
 
   resq::Runtime runtime;
   start = Clock::now();
-  RESQ_RETURN_IF_ERROR(runtime.Load(file));
+  RESQ_RETURN_IF_ERROR(runtime.Load(file, options.runtime));
   f->load_ms = Milliseconds(start);
 
   resq::AlignedBuffer arena;
@@ -282,7 +284,8 @@ int Main(int argc, char** argv) {
   CLI::App app{"Benchmark a .resq model: latency, memory, allocations, and a per-op profile"};
   Options options;
   app.add_option("model", options.model, "the .resq model")->required();
-  app.add_option("--threads", options.threads, "worker threads")->check(CLI::Range(1, 64));
+  resq::AddThreadsOption(app, &options.threads);
+  resq::AddMemoryBudgetOption(app, &options.runtime);
   app.add_option("--runs", options.runs, "timed runs")->check(CLI::Range(1, 1000000));
   app.add_option("--warmup", options.warmup, "untimed runs first")->check(CLI::Range(0, 1000000));
   app.add_flag("--profile", options.profile, "time every op (separate runs, after the timed ones)");
@@ -292,7 +295,8 @@ int Main(int argc, char** argv) {
                  ".npy (resq-run's input) instead of a pseudo-random input");
   app.add_flag("--static-arena", options.static_arena,
                "MeasureArena, then Prepare in an arena of that size (instead of the runtime's own arena)");
-  CLI11_PARSE(app, argc, argv);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
+  options.threads = resq::CapThreads("resq-bench", options.threads);
 
   Figures figures;
   const resq::Status status = Measure(options, &figures);

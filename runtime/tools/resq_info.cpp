@@ -13,6 +13,7 @@
 #include "guarded_main.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
+#include "tool_limits.h"
 
 namespace {
 
@@ -169,7 +170,8 @@ int Main(int argc, char** argv) {
   app.add_flag("--labels", o.labels, "list every class name");
   app.add_flag("--json", o.json, "print one JSON object");
   app.add_option("--threads", o.threads, "threads to size the arena for")->check(CLI::Range(1, 64));
-  CLI11_PARSE(app, argc, argv);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
+  o.threads = resq::CapThreads("resq-info", o.threads);
 
   resq::ModelFile file;
   resq::Runtime runtime;

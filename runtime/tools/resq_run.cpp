@@ -1,7 +1,8 @@
-// resq-run MODEL.resq --input X.npy --output Y.npy [--threads N]
+// resq-run MODEL.resq --input X.npy --output Y.npy [--threads N] [--memory-budget BYTES]
 // X: float32 NCHW, preprocessed as the model expects; Y: float32 [N, outputs], one row per input.
 // Outside tools depend on this command line: keep it stable.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -11,16 +12,17 @@
 #include "npy_images.h"
 #include "resq/buffer.h"
 #include "resq/runtime.h"
+#include "tool_limits.h"
 
 namespace {
 
 resq::Status Run(const std::string& model_path, const std::string& input_path, const std::string& output_path,
-                 int threads) {
+                 int threads, const resq::RuntimeOptions& options) {
   RESQ_RETURN_IF_ERROR(resq::CheckOutputPath(output_path));  // before the work, not after it
   resq::ModelFile file;
   RESQ_RETURN_IF_ERROR(file.Open(model_path));
   resq::Runtime runtime;
-  RESQ_RETURN_IF_ERROR(runtime.Load(file));
+  RESQ_RETURN_IF_ERROR(runtime.Load(file, options));
   RESQ_RETURN_IF_ERROR(runtime.Prepare(threads));
 
   resq::NpyArray x;
@@ -50,13 +52,15 @@ int Main(int argc, char** argv) {
   CLI::App app{"Run a .resq model on a batch of preprocessed inputs"};
   std::string model, input, output;
   int threads = 1;
+  resq::RuntimeOptions runtime_options;
   app.add_option("model", model, "the .resq model")->required();
   app.add_option("--input", input, "float32 NCHW .npy, preprocessed as the model expects")->required();
   app.add_option("--output", output, "float32 .npy to write, one row of outputs per input")->required();
-  app.add_option("--threads", threads, "worker threads")->check(CLI::Range(1, 64));
-  CLI11_PARSE(app, argc, argv);
+  resq::AddThreadsOption(app, &threads);
+  resq::AddMemoryBudgetOption(app, &runtime_options);
+  if (int exit_status = 0; !resq::ParseCommandLine(app, argc, argv, &exit_status)) return exit_status;
 
-  const resq::Status status = Run(model, input, output, threads);
+  const resq::Status status = Run(model, input, output, resq::CapThreads("resq-run", threads), runtime_options);
   if (!status.ok()) {
     std::fprintf(stderr, "resq-run: %s\n", status.message().c_str());
     return 1;

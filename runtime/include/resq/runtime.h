@@ -26,6 +26,24 @@ struct Preprocessing {
   std::vector<float> mean, std;  // per channel, on pixel / 255: (pixel / 255 - mean) / std; empty if not recorded
 };
 
+// Limits a Runtime holds a model to before it allocates anything for it.
+struct RuntimeOptions {
+  // The most bytes of arena Prepare may need: the planned activations plus an upper bound on everything
+  // XNNPACK allocates (packed weights, indirection buffers, workspace), computed from the model's shapes
+  // at Load, which refuses a model over it. 0: DefaultMemoryBudget().
+  size_t memory_budget_bytes = 0;
+};
+
+// Three quarters of the smaller of physical memory and the process's address-space and data limits
+// (RLIMIT_AS, RLIMIT_DATA): a model's arena is the program's one large allocation, and the last quarter
+// is left for the system, the program's own buffers (a decoded picture, an input batch) and its libraries.
+size_t DefaultMemoryBudget();
+
+// Class names from a text file, one per line in output order ('\r\n' line ends accepted, blank trailing
+// lines dropped): a regular file or a pipe, at most 16 MiB, never waited for (a FIFO with no writer is
+// empty), and valid UTF-8. Fails on a file with no labels ("is empty").
+Status ReadLabelsFile(const std::string& path, std::vector<std::string>* labels);
+
 // Called around every step of Invoke: for calibration, per-layer comparisons and profiles.
 // The output view is valid only inside AfterStep: the memory plan reuses the bytes later.
 class InvokeObserver {
@@ -42,15 +60,16 @@ class Runtime {
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
 
-  // Verifies the model: the flatbuffers Verifier, then shapes, types, parameters and the memory plan.
+  // Verifies the model: the flatbuffers Verifier, then shapes, types, parameters and the memory plan; then
+  // refuses it when arena_bound_bytes() is over the options' memory budget.
   // model_data must stay valid and unchanged while the Runtime lives; weights are read from it in place,
   // never copied or freed. It must be at least 8-byte aligned (an mmap or a heap buffer is).
-  Status Load(const void* model_data, size_t model_bytes);
+  Status Load(const void* model_data, size_t model_bytes, const RuntimeOptions& options = {});
   // The same for a mapped file, and then every operator's weights, once XNNPACK has packed them into the
   // arena, give their pages back to the kernel (they are re-read from the file if ever touched again):
   // the file's weights and their packed copy are never resident together.
   // file must outlive the Runtime: the Runtime reads its mapping in place, and the mapping ends with file.
-  Status Load(const ModelFile& file);
+  Status Load(const ModelFile& file, const RuntimeOptions& options = {});
 
   // Bytes of arena that Prepare needs with `threads` threads: the planned activations plus everything
   // XNNPACK allocates while creating operators (packed weights, indirection buffers), measured exactly
@@ -92,6 +111,9 @@ class Runtime {
   size_t xnnpack_bytes() const { return xnnpack_bytes_; }
   // Bytes of arena the prepared runtime uses: the planned activations plus xnnpack_bytes().
   size_t arena_bytes() const { return activation_bytes_ + xnnpack_bytes_; }
+  // An upper bound on arena_bytes() (with up to 64 threads), known at Load from the shapes alone: what the
+  // memory budget is checked against.
+  uint64_t arena_bound_bytes() const { return arena_bound_bytes_; }
 
  private:
   struct Step;  // one per node: an XNNPACK operator, or a step the runtime computes itself
@@ -121,6 +143,7 @@ class Runtime {
   Preprocessing preprocessing_;
   size_t first_step_ = 0;  // 1 when an int8 input skips the Quantize step
   size_t xnnpack_bytes_ = 0;
+  uint64_t arena_bound_bytes_ = 0;
   bool prepared_ = false;
 };
 

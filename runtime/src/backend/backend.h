@@ -126,6 +126,22 @@ Status CreateGlobalAveragePool(const GlobalAveragePoolDesc& desc, const void* in
 Status CreateConvert(const ConvertDesc& desc, const void* input, void* output, pthreadpool_t pool, Step* step);
 Status CreateSoftmax(const SoftmaxDesc& desc, const void* input, void* output, pthreadpool_t pool, Step* step);
 
+// Upper bounds on what a step's Create* allocates (operator structs, packed weights, indirection and zero
+// buffers) and on the workspace it reports, from its description alone, for every XNNPACK generation and CPU
+// resq supports (xnnpack_bounds.cpp): the memory budget is checked against them before anything is allocated.
+// output_pixels: output height x width (Conv2D, MaxPool).
+struct BytesBound {
+  size_t allocated = 0;  // arena bytes, block headers and alignment included
+  size_t workspace = 0;  // the step's share of the one workspace all steps share
+};
+BytesBound BoundConv2D(const Conv2DDesc& desc, size_t output_pixels);
+BytesBound BoundFullyConnected(const FullyConnectedDesc& desc);
+BytesBound BoundAdd(const AddDesc& desc);
+BytesBound BoundMaxPool(const MaxPoolDesc& desc, size_t output_pixels);
+BytesBound BoundGlobalAveragePool(const GlobalAveragePoolDesc& desc);
+BytesBound BoundConvert(const ConvertDesc& desc);
+BytesBound BoundSoftmax(const SoftmaxDesc& desc);
+
 // Binds the step to the shared workspace (null when the step's workspace_bytes is 0). Allocates nothing.
 Status Setup(Step* step, void* workspace);
 // Runs the step's operators in order. Allocates nothing.

@@ -40,6 +40,8 @@ class Classifier {
   bool has_normalization() const {
     return !runtime_.preprocessing().mean.empty() && !runtime_.preprocessing().std.empty();
   }
+  // The prepared runtime: its output before the step to probabilities, its metadata (the Python module).
+  const Runtime& runtime() const { return runtime_; }
 
   // Runs one NHWC float input of input_elements() values and turns the output into probabilities.
   // Allocates nothing: the camera calls it once per frame.

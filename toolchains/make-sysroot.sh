@@ -85,6 +85,12 @@ case "$suite" in
       # runtime of the target (NEEDED by the above: libc.so.6 libm.so.6 libgcc_s.so.1 libstdc++.so.6 ld-linux-*)
       libc6 libgcc-s1 libstdc++6
       base-files
+      # the Python module (runtime/python/): headers and pybind11 to build it; the interpreter, its standard
+      # library and numpy to run its tests under qemu; and the libraries their C modules load (NEEDED deeper
+      # than usr/lib/<triplet>, so not checked below: the tests' imports check them)
+      pybind11-dev libpython3.11-dev libpython3.11 python3.11-minimal python3-minimal libpython3.11-minimal
+      libpython3.11-stdlib python3-numpy libblas3 liblapack3 libgfortran5
+      libexpat1 zlib1g libssl3 libffi8 libbz2-1.0 liblzma5 libuuid1
     ) ;;
   trixie)
     packages=(
@@ -100,6 +106,11 @@ case "$suite" in
       libcli11-dev nlohmann-json3-dev
       libc6 libgcc-s1 libstdc++6
       base-files
+      # the Python module, as for bookworm (Python 3.13; numpy 2 ships its headers in python3-numpy-dev, which
+      # nothing here needs)
+      pybind11-dev libpython3.13-dev libpython3.13 python3.13-minimal python3-minimal libpython3.13-minimal
+      libpython3.13-stdlib python3-numpy libblas3 liblapack3 libgfortran5
+      libexpat1 zlib1g libssl3t64 libffi8 libbz2-1.0 liblzma5 libuuid1
     ) ;;
   *) die "SUITE must be bookworm or trixie, got '$suite'" ;;
 esac
@@ -199,7 +210,8 @@ out=$(realpath -m -- "${args[1]}")
 [[ $out != / ]] || die "refusing to use / as OUTDIR"
 
 stamp_name=.resq-sysroot-complete
-stamp_version=2  # bump when the layout produced below changes (2: suite, dpkg database, /lib of merged /usr)
+stamp_version=3  # bump when the layout produced below changes (2: suite, dpkg database, /lib of merged /usr;
+                 # 3: the BLAS and LAPACK alternatives' links)
 stamp_want="v=$stamp_version suite=$suite arch=$arch triplet=$triplet packages=${packages[*]}"
 
 # ---- idempotency -----------------------------------------------------------
@@ -321,6 +333,14 @@ done
 [[ -e $tmp/lib ]] || ln -s usr/lib "$tmp/lib"
 merged_usr=no
 [[ -L $tmp/lib ]] && merged_usr=yes
+# libblas3 and liblapack3 ship usr/lib/<triplet>/{blas,lapack}/lib*.so.3 and leave the links programs load
+# (usr/lib/<triplet>/libblas.so.3) to update-alternatives in their postinst, which dpkg-deb -x does not run:
+# the links made here are the ones those scripts make when no other BLAS is installed. numpy NEEDs them.
+for alt in blas lapack; do
+  if [[ -e $tmp/usr/lib/$triplet/$alt/lib$alt.so.3 && ! -e $tmp/usr/lib/$triplet/lib$alt.so.3 ]]; then
+    ln -s "$alt/lib$alt.so.3" "$tmp/usr/lib/$triplet/lib$alt.so.3"
+  fi
+done
 
 # ---- make absolute symlinks point inside the sysroot ----------------------
 nfixed=0

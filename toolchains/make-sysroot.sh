@@ -110,7 +110,7 @@ case "$suite" in
       # nothing here needs)
       pybind11-dev libpython3.13-dev libpython3.13 python3.13-minimal python3-minimal libpython3.13-minimal
       libpython3.13-stdlib python3-numpy libblas3 liblapack3 libgfortran5
-      libexpat1 zlib1g libssl3t64 libffi8 libbz2-1.0 liblzma5 libuuid1
+      libexpat1 zlib1g libssl3t64 libzstd1 libffi8 libbz2-1.0 liblzma5 libuuid1
     ) ;;
   *) die "SUITE must be bookworm or trixie, got '$suite'" ;;
 esac

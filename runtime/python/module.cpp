@@ -328,8 +328,9 @@ buffer: bytes, bytearray, memoryview or a C-contiguous numpy array holding the f
 format: 'i420' (Y plane, then U and V at half width and height: rpicam-vid --codec yuv420,
         Picamera2 "YUV420"), 'nv12' (Y plane, then interleaved U,V), 'yuyv' (Y0 U Y1 V),
         'rgb24' (R, G, B bytes), or 'mjpeg' (one JPEG). YUV is BT.601 limited range.
-width, height: the frame's size in pixels. stride: bytes per row of the first plane (0: packed
-rows); Picamera2's YUV420 arrays have rows of array.shape[1] bytes.
+width, height: the frame's size in pixels. stride: bytes per row of the first plane (0: rows of
+exactly the width; I420's chroma rows are half as long, NV12's as long), for padded rows such as
+a Picamera2 "YUV420" array wider than the frame: stride=array.shape[1].
 Colour conversion, resize and crop happen in one pass into a buffer made once; the converter is
 made again only when the geometry changes. Returns [(label, probability), ...] like classify.
 Raises resq.Error when the buffer is shorter than the frame.)");

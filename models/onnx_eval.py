@@ -84,6 +84,8 @@ def run_node(node, ins):
         return [ins[0] + ins[1]]
     if op == "Mul":
         return [ins[0] * ins[1]]
+    if op == "Sub":
+        return [ins[0] - ins[1]]
     if op == "MaxPool":
         if len(node.output) > 1:
             raise NotImplementedError("MaxPool indices output")
@@ -121,6 +123,34 @@ def run_node(node, ins):
         return [torch.from_numpy(numpy_helper.to_array(a["value"]).copy())]
     if op == "Shape":
         return [torch.tensor(list(ins[0].shape), dtype=torch.int64)]
+    # option A shortcuts: torch 1.13 writes F.pad(x[:, :, ::2, ::2], channels) as Slice (steps 2) and a
+    # Pad whose pads come from a small ConstantOfShape/Concat/Transpose/Cast subgraph
+    if op == "Slice":
+        x, starts, ends = ins[0], ins[1].tolist(), ins[2].tolist()
+        axes = ins[3].tolist() if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+        steps = ins[4].tolist() if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+        for axis, start, end, step in zip(axes, starts, ends, steps):
+            # Python's slice clamps out-of-range starts and ends as ONNX does, negative steps included
+            kept = range(*slice(start, end, step).indices(x.shape[axis]))
+            x = x.index_select(axis, torch.tensor(list(kept), dtype=torch.int64))
+        return [x]
+    if op == "Pad":
+        if a.get("mode", b"constant") not in (b"constant", "constant"):
+            raise NotImplementedError("Pad mode %s" % a["mode"])
+        value = float(ins[2]) if len(ins) > 2 and ins[2] is not None else 0.0
+        return [_spatial_pad(ins[0], [int(p) for p in ins[1].tolist()], value)]
+    if op == "ConstantOfShape":
+        value = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
+        return [torch.from_numpy(np.full([int(d) for d in ins[0].tolist()], value.reshape(-1)[0], value.dtype))]
+    if op == "Gather":
+        return [torch.from_numpy(np.take(ins[0].numpy(), ins[1].numpy(), axis=a.get("axis", 0)))]
+    if op == "Concat":
+        return [torch.cat(ins, dim=a["axis"])]
+    if op == "Transpose":
+        return [ins[0].permute(*a.get("perm", list(reversed(range(ins[0].dim())))))]
+    if op == "Cast":
+        np_type = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[a["to"]]
+        return [torch.from_numpy(ins[0].numpy().astype(np_type))]
     raise NotImplementedError("op %s" % op)
 
 

@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """Train a CIFAR-style ResNet on Fashion-MNIST and export it to ONNX.
 
-Architecture (He et al. 2016, CIFAR variant, "option B" shortcuts):
+Architecture (He et al. 2016, CIFAR variant, "option B" shortcuts by default):
   conv3x3(1->16) + BN + ReLU
   stage 1: n basic blocks, 16 channels, 28x28
   stage 2: n basic blocks, 32 channels, 14x14 (first block stride 2)
   stage 3: n basic blocks, 64 channels,  7x7 (first block stride 2)
   global average pool, Linear(64 -> 10)
 depth = 6n + 2 (20 -> ResNet-20, 14 -> ResNet-14). Stride-2 transitions use a
-1x1 conv (stride 2) + BN projection shortcut.
+1x1 conv (stride 2) + BN projection shortcut (option B), or with --shortcut A
+the paper's own CIFAR shortcut: parameter-free, every other pixel of the input
+with zero channels padded on both sides, F.pad(x[:, :, ::2, ::2], ...), which
+torch exports as Slice (steps 2) + Pad.
 
 Preprocessing: x = (pixel/255 - MEAN) / STD with MEAN = 0.2860, STD = 0.3530.
 
@@ -16,6 +19,9 @@ Usage:
   train:        /usr/bin/python3 models/train_fashion_mnist.py --epochs 5
   re-export:    /usr/bin/python3 models/train_fashion_mnist.py --export-only /tmp/fashion_mnist_resnet.pt
   BN kept:      ... --export-only /tmp/fashion_mnist_resnet.pt --keep-batchnorm --out /tmp/fm_bn.onnx
+  option A:     /usr/bin/python3 models/train_fashion_mnist.py --shortcut A --epochs 3 --threads 2 \
+                    --checkpoint /tmp/fashion_mnist_resnet20_option_a.pt
+                (writes models/fashion_mnist_resnet20_option_a.onnx and .json)
 """
 import argparse
 import datetime
@@ -42,27 +48,37 @@ DEFAULT_CKPT = "/tmp/fashion_mnist_resnet.pt"
 
 
 class BasicBlock(nn.Module):
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, shortcut="B"):
         super().__init__()
         self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(cout)
         self.shortcut = None
+        self.pad_channels = None  # option A: zero channels added on each side of the shortcut
         if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(cin, cout, 1, stride, 0, bias=False),
-                nn.BatchNorm2d(cout))
+            if shortcut == "A":
+                if stride != 2 or cout != 2 * cin:
+                    raise ValueError("option A shortcuts need stride 2 and doubled width")
+                self.pad_channels = (cout - cin) // 2
+            else:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(cin, cout, 1, stride, 0, bias=False),
+                    nn.BatchNorm2d(cout))
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        sc = x if self.shortcut is None else self.shortcut(x)
+        if self.pad_channels is not None:
+            p = self.pad_channels
+            sc = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p))
+        else:
+            sc = x if self.shortcut is None else self.shortcut(x)
         return F.relu(out + sc)
 
 
 class CifarResNet(nn.Module):
-    def __init__(self, depth=20, widths=(16, 32, 64), in_channels=1, num_classes=10):
+    def __init__(self, depth=20, widths=(16, 32, 64), in_channels=1, num_classes=10, shortcut="B"):
         super().__init__()
         if (depth - 2) % 6 != 0:
             raise ValueError("depth must be 6n+2")
@@ -75,7 +91,7 @@ class CifarResNet(nn.Module):
             blocks = []
             for j in range(n):
                 stride = 2 if (i > 0 and j == 0) else 1
-                blocks.append(BasicBlock(cin, w, stride))
+                blocks.append(BasicBlock(cin, w, stride, shortcut))
                 cin = w
             layers.append(nn.Sequential(*blocks))
         self.layer1, self.layer2, self.layer3 = layers
@@ -99,8 +115,8 @@ class CifarResNet(nn.Module):
         return self.fc(x)
 
 
-def build_model(depth):
-    return CifarResNet(depth=depth)
+def build_model(depth, shortcut="B"):
+    return CifarResNet(depth=depth, shortcut=shortcut)
 
 
 def count_params(model):
@@ -180,13 +196,13 @@ def export_onnx(model, out_path, keep_batchnorm=False):
     return m
 
 
-def save_checkpoint(model, path, depth):
-    torch.save({"depth": depth, "state_dict": model.state_dict()}, path)
+def save_checkpoint(model, path, depth, shortcut):
+    torch.save({"depth": depth, "shortcut": shortcut, "state_dict": model.state_dict()}, path)
 
 
 def load_checkpoint(path):
     ck = torch.load(path, map_location="cpu")
-    model = build_model(ck["depth"])
+    model = build_model(ck["depth"], ck.get("shortcut", "B"))  # checkpoints before --shortcut are option B
     model.load_state_dict(ck["state_dict"])
     model.eval()
     return model, ck["depth"]
@@ -195,7 +211,11 @@ def load_checkpoint(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--depth", type=int, default=20, help="6n+2: 20 (ResNet-20) or 14 (ResNet-14)")
+    ap.add_argument("--shortcut", choices=("A", "B"), default="B",
+                    help="B: 1x1 conv + BN projection (the bundled model); A: subsample + zero channels")
     ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--train-images", type=int, default=0, metavar="N",
+                    help="train on N pictures of a seeded shuffle of the 60,000 (0: all); for a short budget")
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.2, help="peak LR of the one-cycle schedule (SGD, nesterov)")
     ap.add_argument("--weight-decay", type=float, default=5e-4)
@@ -206,7 +226,8 @@ def main():
     ap.add_argument("--checkpoint", default=DEFAULT_CKPT, help="where training saves the state_dict")
     ap.add_argument("--export-only", metavar="CHECKPOINT", help="skip training; export from this checkpoint")
     ap.add_argument("--keep-batchnorm", action="store_true", help="export with BatchNormalization nodes kept")
-    ap.add_argument("--out", default=None, help="ONNX output path (default models/fashion_mnist_resnet.onnx)")
+    ap.add_argument("--out", default=None, help="ONNX output path (default models/fashion_mnist_resnet.onnx, "
+                    "with --shortcut A models/fashion_mnist_resnet<depth>_option_a.onnx)")
     ap.add_argument("--json", default=None, help="metadata output after training (default: ONNX path with .json)")
     args = ap.parse_args()
 
@@ -215,7 +236,9 @@ def main():
     np.random.seed(args.seed)
     torch.use_deterministic_algorithms(True)
 
-    out = args.out or os.path.join(HERE, "fashion_mnist_resnet.onnx")
+    default_name = ("fashion_mnist_resnet.onnx" if args.shortcut == "B"
+                    else "fashion_mnist_resnet%d_option_a.onnx" % args.depth)
+    out = args.out or os.path.join(HERE, default_name)
     xte_u8, yte = fc.load_split("test")
     xte = torch.from_numpy(fc.preprocess(xte_u8))
     yte_t = torch.from_numpy(yte)
@@ -229,12 +252,18 @@ def main():
         return
 
     xtr_u8, ytr = fc.load_split("train")
+    if args.train_images:
+        keep = torch.randperm(xtr_u8.shape[0], generator=torch.Generator().manual_seed(args.seed))
+        keep = keep[:args.train_images].numpy()
+        xtr_u8, ytr = xtr_u8[keep], ytr[keep]
     xtr = torch.from_numpy(fc.preprocess(xtr_u8))
     ytr_t = torch.from_numpy(ytr)
 
-    model = build_model(args.depth)
+    model = build_model(args.depth, args.shortcut)
     nparams = count_params(model)
-    arch = "ResNet-%d (CIFAR-style, widths 16/32/64, 1x1 projection shortcuts)" % args.depth
+    shortcut_desc = {"B": "1x1 projection shortcuts",
+                     "A": "option A shortcuts: stride-2 subsampling + zero-padded channels"}[args.shortcut]
+    arch = "ResNet-%d (CIFAR-style, widths 16/32/64, %s)" % (args.depth, shortcut_desc)
     print("%s: %d params" % (arch, nparams), flush=True)
 
     decay, no_decay = [], []
@@ -289,7 +318,7 @@ def main():
     train_time = time.time() - t0
     train_cpu = time.process_time() - c0
 
-    save_checkpoint(model, args.checkpoint, args.depth)
+    save_checkpoint(model, args.checkpoint, args.depth, args.shortcut)
     print("saved checkpoint %s" % args.checkpoint)
     acc = evaluate(model, xte, yte_t)
     export_onnx(model, out, keep_batchnorm=args.keep_batchnorm)
@@ -298,6 +327,7 @@ def main():
         "model": os.path.basename(out),
         "architecture": "resnet%d_cifar" % args.depth,
         "architecture_description": arch,
+        "shortcut": args.shortcut,
         "param_count": nparams,
         "float_test_accuracy": round(acc, 4),
         "test_images": int(xte.shape[0]),
@@ -316,6 +346,7 @@ def main():
         "std": [STD],
         "onnx_opset": 13,
         "onnx_form": "bn" if args.keep_batchnorm else "folded",
+        "train_images": int(xtr.shape[0]),
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "optimizer": "SGD nesterov momentum 0.9, one-cycle cosine LR peak %g, wd %g, label smoothing 0.05"

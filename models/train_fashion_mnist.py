@@ -19,8 +19,8 @@ Usage:
   train:        /usr/bin/python3 models/train_fashion_mnist.py --epochs 5
   re-export:    /usr/bin/python3 models/train_fashion_mnist.py --export-only /tmp/fashion_mnist_resnet.pt
   BN kept:      ... --export-only /tmp/fashion_mnist_resnet.pt --keep-batchnorm --out /tmp/fm_bn.onnx
-  option A:     /usr/bin/python3 models/train_fashion_mnist.py --shortcut A --epochs 3 --threads 2 \
-                    --checkpoint /tmp/fashion_mnist_resnet20_option_a.pt
+  option A:     /usr/bin/python3 models/train_fashion_mnist.py --shortcut A --epochs 1 --train-images 40000 \
+                    --threads 2 --checkpoint /tmp/fashion_mnist_resnet20_option_a.pt
                 (writes models/fashion_mnist_resnet20_option_a.onnx and .json)
 """
 import argparse

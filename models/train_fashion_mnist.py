@@ -83,6 +83,7 @@ class CifarResNet(nn.Module):
         if (depth - 2) % 6 != 0:
             raise ValueError("depth must be 6n+2")
         n = (depth - 2) // 6
+        self.shortcut_kind = shortcut  # "A" or "B", for export paths and metadata
         self.conv1 = nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(widths[0])
         layers = []
@@ -208,6 +209,12 @@ def load_checkpoint(path):
     return model, ck["depth"]
 
 
+def default_out(shortcut, depth):
+    """The committed models' paths: option B is the bundled model, option A has its own file."""
+    name = "fashion_mnist_resnet.onnx" if shortcut == "B" else "fashion_mnist_resnet%d_option_a.onnx" % depth
+    return os.path.join(HERE, name)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--depth", type=int, default=20, help="6n+2: 20 (ResNet-20) or 14 (ResNet-14)")
@@ -236,21 +243,20 @@ def main():
     np.random.seed(args.seed)
     torch.use_deterministic_algorithms(True)
 
-    default_name = ("fashion_mnist_resnet.onnx" if args.shortcut == "B"
-                    else "fashion_mnist_resnet%d_option_a.onnx" % args.depth)
-    out = args.out or os.path.join(HERE, default_name)
     xte_u8, yte = fc.load_split("test")
     xte = torch.from_numpy(fc.preprocess(xte_u8))
     yte_t = torch.from_numpy(yte)
 
     if args.export_only:
         model, depth = load_checkpoint(args.export_only)
+        out = args.out or default_out(model.shortcut_kind, depth)
         export_onnx(model, out, keep_batchnorm=args.keep_batchnorm)
         print("exported %s (%s form) from %s" % (out, "bn" if args.keep_batchnorm else "folded", args.export_only))
         acc = evaluate(model, xte, yte_t)
         print("float test accuracy (PyTorch, %d images) %.4f" % (xte.shape[0], acc))
         return
 
+    out = args.out or default_out(args.shortcut, args.depth)
     xtr_u8, ytr = fc.load_split("train")
     if args.train_images:
         keep = torch.randperm(xtr_u8.shape[0], generator=torch.Generator().manual_seed(args.seed))

@@ -169,6 +169,12 @@ class DataLimit {
     REQUIRE(setrlimit(RLIMIT_DATA, &lowered) == 0);
   }
   ~DataLimit() { setrlimit(RLIMIT_DATA, &saved_); }
+  // False under qemu-user, which keeps RLIMIT_AS and RLIMIT_DATA from its guest (they would limit qemu
+  // itself): the call succeeds and changes nothing.
+  bool in_effect() const {
+    rlimit now{};
+    return getrlimit(RLIMIT_DATA, &now) == 0 && now.rlim_cur != saved_.rlim_cur;
+  }
 
  private:
   rlimit saved_{};
@@ -180,6 +186,10 @@ TEST_CASE("the default budget is 3/4 of memory or of the process's limits: 384 M
   const std::vector<uint8_t> conv = WideWindowConvModel(256, 64, 1);
   {
     DataLimit limit(512 * kMiB);
+    if (!limit.in_effect()) {
+      MESSAGE("RLIMIT_DATA cannot be lowered here (qemu-user keeps it from its guest): nothing to check");
+      return;
+    }
     CHECK(DefaultMemoryBudget() == 384 * kMiB);
     for (const std::vector<uint8_t>* bytes : {&gap, &conv}) {
       const std::string message = LoadMessage(*bytes, 0);
